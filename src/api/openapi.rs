@@ -1,0 +1,255 @@
+//! The OpenAPI 3.1 document of `/api/v1`, generated from the handlers' `#[utoipa::path]` attributes and the
+//! schemas of their types (routes are registered with `utoipa_axum::routes!`, so a route cannot exist
+//! without its documentation). [`finish`] then adds what every operation shares, derived from its shape:
+//! the `Idempotency-Key` header on changes, and the problem+json error answers the middleware and
+//! extractors can give (400 and 500 everywhere, 401/429/503 for authenticated routes, 413/415/422 for
+//! bodies, 404 for paths with parameters, 403/409/422 for changes).
+
+use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Header, OpenApi, Ref, RefOr, Required, ResponseBuilder};
+use utoipa::{Modify, OpenApi as _};
+
+use super::error::{PROBLEM_JSON, Problem, ProblemItem};
+
+/// Name of the security scheme.
+pub const BEARER: &str = "bearer";
+
+/// The document's fixed parts.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "ESaaS Portal API",
+        version = "1",
+        description = "Self-service Elasticsearch clusters for automation.\n\n\
+            Authenticate with an API token: `Authorization: Bearer esaas_...` (create one on the account \
+            page, with `POST /api/v1/tokens`, or with `esaas admin create-token`).\n\n\
+            Changes that take time answer `202 Accepted` with an operation and its `Location`; poll it \
+            until `done`. Every `POST`, `PUT`, `PATCH` and `DELETE` accepts an `Idempotency-Key` header \
+            (retries with the same key and body replay the first answer for 24 hours). Cluster answers \
+            carry `ETag: \"<generation>\"`; send it back as `If-Match` to refuse stale changes (412). \
+            Errors are `application/problem+json` with JSON pointers to the invalid fields. Each token \
+            is rate limited (429 with `Retry-After`)."
+    ),
+    modifiers(&BearerScheme),
+    security(("bearer" = [])),
+    components(schemas(Problem, ProblemItem)),
+    tags(
+        (name = "tenants", description = "Tenants you belong to; platform admins create them and set quotas"),
+        (name = "members", description = "Members of a tenant and their roles"),
+        (name = "clusters", description = "Elasticsearch clusters"),
+        (name = "actions", description = "Scale, resize, restart, upgrade, deletion protection"),
+        (name = "operations", description = "Requested changes and their progress"),
+        (name = "tokens", description = "Your API tokens"),
+        (name = "meta", description = "Templates and versions"),
+        (name = "audit", description = "Who did what"),
+        (name = "documentation", description = "This document"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("esaas_<43 base62 characters>")
+                    .description(Some(
+                        "An API token. Read-only tokens may only GET; tenant-limited tokens see one tenant.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document with the fixed parts.
+pub fn base() -> OpenApi {
+    ApiDoc::openapi()
+}
+
+/// Shared error answers: (status, component name, description).
+const ERRORS: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "Malformed JSON, or an invalid parameter or header",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "Missing, unknown, expired or revoked token",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "Your role or token does not allow this (read-only tokens may only GET)",
+    ),
+    ("404", "NotFound", "No such resource, or you cannot see it"),
+    (
+        "409",
+        "Conflict",
+        "Conflicts with the current state, or the same Idempotency-Key is still running",
+    ),
+    ("413", "PayloadTooLarge", "The body is too large"),
+    ("415", "UnsupportedMediaType", "The body is not JSON"),
+    (
+        "422",
+        "UnprocessableEntity",
+        "Invalid input (JSON pointers in `errors`), or an Idempotency-Key reused with another request",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "The token's rate limit is exceeded; see Retry-After",
+    ),
+    ("500", "InternalError", "Unexpected failure (logged)"),
+    (
+        "503",
+        "Unavailable",
+        "A dependency is unavailable; retry later",
+    ),
+];
+
+fn string_schema() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn error_response(status: &str, description: &str) -> utoipa::openapi::Response {
+    let mut builder = ResponseBuilder::new().description(description).content(
+        PROBLEM_JSON,
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build(),
+    );
+    match status {
+        "401" => {
+            builder = builder.header(
+                "WWW-Authenticate",
+                Header::builder()
+                    .schema(Some(string_schema()))
+                    .description(Some("`Bearer realm=\"esaas\"`"))
+                    .build(),
+            );
+        }
+        "409" | "429" | "503" => {
+            builder = builder.header(
+                "Retry-After",
+                Header::builder()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                    .description(Some("Seconds to wait before retrying"))
+                    .build(),
+            );
+        }
+        _ => {}
+    }
+    builder.build()
+}
+
+fn idempotency_parameter() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "1 to 255 visible ASCII characters (e.g. a UUID). A retry with the same key and request \
+             replays the first answer (with `Idempotent-Replayed: true`) for 24 hours; the same key with \
+             another request is refused (422).",
+        ))
+        .schema(Some(string_schema().min_length(Some(1)).max_length(Some(255))))
+        .build()
+}
+
+fn add(op: &mut Operation, status: &str) {
+    if op.responses.responses.contains_key(status) {
+        return;
+    }
+    if let Some((_, name, _)) = ERRORS.iter().find(|(s, _, _)| *s == status) {
+        op.responses.responses.insert(
+            status.to_owned(),
+            RefOr::Ref(Ref::from_response_name(*name)),
+        );
+    }
+}
+
+/// Complete the generated document (see the module docs).
+pub fn finish(mut doc: OpenApi) -> OpenApi {
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (status, name, description) in ERRORS {
+        components.responses.insert(
+            (*name).to_owned(),
+            RefOr::T(error_response(status, description)),
+        );
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let public = path.ends_with("/openapi.json");
+        let with_path_params = path.contains('{');
+        let methods = [
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Patch, &mut item.patch),
+            (HttpMethod::Delete, &mut item.delete),
+        ];
+        for (method, op) in methods {
+            let Some(op) = op.as_mut() else { continue };
+            let mutating = !matches!(method, HttpMethod::Get);
+            let with_body = op.request_body.is_some();
+            if mutating {
+                op.parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(RefOr::T(idempotency_parameter()));
+            }
+            // Any URL can be malformed (a NUL byte, an unparsable parameter).
+            add(op, "400");
+            if !public {
+                add(op, "401");
+                add(op, "429");
+                add(op, "503");
+            }
+            if mutating {
+                add(op, "403");
+                add(op, "409");
+                add(op, "422");
+            }
+            if with_path_params {
+                add(op, "404");
+            }
+            if with_body || mutating {
+                add(op, "413");
+            }
+            if with_body {
+                add(op, "415");
+                add(op, "422");
+            }
+            add(op, "500");
+        }
+    }
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_document_has_the_bearer_scheme() {
+        let doc = finish(base());
+        let json = serde_json::to_value(&doc).unwrap();
+        assert_eq!(json["openapi"], "3.1.0");
+        assert_eq!(
+            json["components"]["securitySchemes"][BEARER]["scheme"],
+            "bearer"
+        );
+        assert_eq!(
+            json["components"]["responses"]["Unauthorized"]["content"][PROBLEM_JSON]["schema"]["$ref"],
+            "#/components/schemas/Problem"
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! Per-token rate limiting: an in-memory token bucket per API token (default 20 requests/s with bursts of
+//! 100), so one runaway script cannot starve the portal. Over the limit a request is answered 429 with
+//! `Retry-After` before it does any work. Buckets live in this process only: with several replicas each
+//! enforces the limit separately, which is acceptable for a guard against accidents (not a billing meter).
+//!
+//! Configured by `ESAAS_API_RATE_LIMIT` = `<requests per second>:<burst>` (e.g. `20:100`), or `off`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+/// Name of the environment variable.
+pub const ENV_VAR: &str = "ESAAS_API_RATE_LIMIT";
+
+/// Rate and burst of the buckets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Sustained requests per second.
+    pub per_second: f64,
+    /// Requests that may come at once after a quiet period (the bucket size).
+    pub burst: f64,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            per_second: 20.0,
+            burst: 100.0,
+        }
+    }
+}
+
+impl RateLimit {
+    /// Parse `<per second>:<burst>` (burst defaults to 5 s worth of requests); `off` or `0` disables
+    /// limiting (`None`).
+    pub fn parse(value: &str) -> Result<Option<Self>, String> {
+        let value = value.trim();
+        if value.eq_ignore_ascii_case("off") || value == "0" {
+            return Ok(None);
+        }
+        let (rate, burst) = match value.split_once(':') {
+            Some((r, b)) => (r.trim(), Some(b.trim())),
+            None => (value, None),
+        };
+        let per_second: f64 = rate
+            .parse()
+            .map_err(|_| format!("{ENV_VAR}={value:?}: expected <requests per second>:<burst>"))?;
+        let burst: f64 = match burst {
+            Some(b) => b
+                .parse()
+                .map_err(|_| format!("{ENV_VAR}={value:?}: the burst must be a number"))?,
+            None => per_second * 5.0,
+        };
+        if !(per_second.is_finite() && per_second > 0.0 && burst.is_finite() && burst >= 1.0) {
+            return Err(format!(
+                "{ENV_VAR}={value:?}: the rate must be > 0 and the burst >= 1"
+            ));
+        }
+        Ok(Some(Self { per_second, burst }))
+    }
+
+    /// From the environment: unset means the default; an invalid value is logged and the default used.
+    pub fn from_env() -> Option<Self> {
+        match std::env::var(ENV_VAR) {
+            Ok(v) if !v.trim().is_empty() => match Self::parse(&v) {
+                Ok(limit) => limit,
+                Err(message) => {
+                    tracing::error!("{message}; using the default 20:100");
+                    Some(Self::default())
+                }
+            },
+            _ => Some(Self::default()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// The buckets of every token seen recently.
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: Option<RateLimit>,
+    buckets: Mutex<HashMap<Uuid, Bucket>>,
+}
+
+/// Buckets kept before idle (full) ones are dropped.
+const PRUNE_ABOVE: usize = 10_000;
+
+impl RateLimiter {
+    /// A limiter; `None` lets everything through.
+    pub fn new(limit: Option<RateLimit>) -> Self {
+        Self {
+            limit,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The configured limit.
+    pub fn limit(&self) -> Option<RateLimit> {
+        self.limit
+    }
+
+    /// Take one request from `key`'s bucket, or say in how many whole seconds one will be available.
+    pub fn check(&self, key: Uuid) -> Result<(), u64> {
+        self.check_at(key, Instant::now())
+    }
+
+    fn check_at(&self, key: Uuid, now: Instant) -> Result<(), u64> {
+        let Some(limit) = self.limit else {
+            return Ok(());
+        };
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.len() > PRUNE_ABOVE {
+            let full_after = Duration::from_secs_f64(limit.burst / limit.per_second);
+            buckets.retain(|_, b| now.duration_since(b.updated) < full_after);
+        }
+        let bucket = buckets.entry(key).or_insert(Bucket {
+            tokens: limit.burst,
+            updated: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * limit.per_second).min(limit.burst);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - bucket.tokens) / limit.per_second;
+            Err((wait.ceil() as u64).max(1))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rate_and_burst() {
+        assert_eq!(
+            RateLimit::parse("20:100").unwrap(),
+            Some(RateLimit {
+                per_second: 20.0,
+                burst: 100.0
+            })
+        );
+        assert_eq!(RateLimit::parse("10").unwrap().unwrap().burst, 50.0);
+        assert_eq!(RateLimit::parse("off").unwrap(), None);
+        assert_eq!(RateLimit::parse("0").unwrap(), None);
+        for bad in ["x", "10:y", "-1:10", "10:0", "inf:10"] {
+            assert!(RateLimit::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bursts_then_refills_at_the_rate() {
+        let limiter = RateLimiter::new(Some(RateLimit {
+            per_second: 2.0,
+            burst: 3.0,
+        }));
+        let key = Uuid::new_v4();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.check_at(key, t0).is_ok());
+        }
+        assert_eq!(limiter.check_at(key, t0), Err(1));
+        // Half a second later one request is available again.
+        assert!(
+            limiter
+                .check_at(key, t0 + Duration::from_millis(500))
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .check_at(key, t0 + Duration::from_millis(500))
+                .is_err()
+        );
+        // Other tokens have their own bucket.
+        assert!(limiter.check_at(Uuid::new_v4(), t0).is_ok());
+    }
+
+    #[test]
+    fn disabled_limiter_lets_everything_through() {
+        let limiter = RateLimiter::new(None);
+        let key = Uuid::new_v4();
+        for _ in 0..1000 {
+            assert!(limiter.check(key).is_ok());
+        }
+    }
+}

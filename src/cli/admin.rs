@@ -1,0 +1,242 @@
+//! `esaas admin ...`: create users (non-interactively, password from stdin), reset passwords, disable users,
+//! and `bootstrap`, which creates the first platform admin on a fresh database.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use secrecy::SecretString;
+
+use crate::accounts::email::Email;
+use crate::accounts::users;
+use crate::auth::password;
+use crate::config::Config;
+
+/// Administrative actions.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user; the password is read from standard input (first line).
+    CreateUser {
+        /// Email address (the login name).
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Make the user a platform admin.
+        #[arg(long)]
+        platform_admin: bool,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Set a new password (read from standard input) and revoke the user's sessions.
+    ResetPassword {
+        /// Email address.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable (or with --enable, re-enable) a user; disabling revokes their sessions.
+    DisableUser {
+        /// Email address.
+        #[arg(long)]
+        email: String,
+        /// Re-enable instead.
+        #[arg(long)]
+        enable: bool,
+    },
+    /// Create an API token for a user and print it on standard output (shown once; only its hash is kept).
+    CreateToken {
+        /// Email of the token's user.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+        /// Limit the token to this tenant (slug).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Allow only GET requests.
+        #[arg(long)]
+        read_only: bool,
+        /// Lifetime in days (1 to 365).
+        #[arg(long, default_value_t = crate::api::token_store::DEFAULT_TTL_DAYS)]
+        expires_in_days: i64,
+    },
+    /// On a database without users, create a platform admin with a random password and write it to a file
+    /// readable only by you; otherwise do nothing. Prints how to log in either way.
+    Bootstrap {
+        /// Email of the first admin.
+        #[arg(long, default_value = "admin@esaas.local")]
+        email: String,
+        /// Where the generated password is written.
+        #[arg(long, default_value = ".esaas/initial-admin-password")]
+        password_file: PathBuf,
+    },
+}
+
+fn read_password_stdin(flag: bool) -> anyhow::Result<SecretString> {
+    if !flag {
+        anyhow::bail!("pass --password-stdin and write the password to standard input");
+    }
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input)?;
+    let line = input.lines().next().unwrap_or("").to_owned();
+    password::check_strength(&line).map_err(|m| anyhow::anyhow!("password refused: {m}"))?;
+    Ok(SecretString::from(line))
+}
+
+/// Run one admin action.
+pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
+    let pool = crate::db::connect_lazy(&config)?;
+    crate::wait_and_migrate(&pool, std::time::Duration::from_secs(30)).await?;
+    let mut conn = pool.acquire().await?;
+    match command {
+        AdminCommand::CreateUser {
+            email,
+            password_stdin,
+            platform_admin,
+            name,
+        } => {
+            let email = Email::parse(&email).map_err(|m| anyhow::anyhow!("email refused: {m}"))?;
+            let pw = read_password_stdin(password_stdin)?;
+            let user = users::create(&mut conn, &email, &name, pw, platform_admin)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "created user {} ({}){}",
+                user.email,
+                user.id,
+                if platform_admin {
+                    " as platform admin"
+                } else {
+                    ""
+                }
+            );
+        }
+        AdminCommand::ResetPassword {
+            email,
+            password_stdin,
+        } => {
+            let user = users::by_email(&mut conn, &email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+            let pw = read_password_stdin(password_stdin)?;
+            users::set_password(&mut conn, user.id, pw)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "password of {} replaced; their sessions were revoked",
+                user.email
+            );
+        }
+        AdminCommand::DisableUser { email, enable } => {
+            let user = users::by_email(&mut conn, &email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+            users::set_disabled(&mut conn, user.id, !enable)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{} is now {}",
+                user.email,
+                if enable { "enabled" } else { "disabled" }
+            );
+        }
+        AdminCommand::CreateToken {
+            email,
+            name,
+            tenant,
+            read_only,
+            expires_in_days,
+        } => {
+            let token = crate::api::token_store::create_for_cli(
+                &mut conn,
+                &email,
+                &name,
+                tenant.as_deref(),
+                read_only,
+                expires_in_days,
+            )
+            .await?;
+            println!("{token}");
+        }
+        AdminCommand::Bootstrap {
+            email,
+            password_file,
+        } => bootstrap(&mut conn, &config, &email, &password_file).await?,
+    }
+    Ok(())
+}
+
+async fn bootstrap(
+    conn: &mut sqlx::PgConnection,
+    config: &Config,
+    email: &str,
+    password_file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let url = &config.public_url;
+    if users::count(conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        > 0
+    {
+        if password_file.exists() {
+            println!(
+                "Log in at {url} as {email} with the password in {}",
+                password_file.display()
+            );
+        } else {
+            println!("Users exist already; log in at {url} with your account.");
+        }
+        return Ok(());
+    }
+    let email = Email::parse(email).map_err(|m| anyhow::anyhow!("email refused: {m}"))?;
+    let generated: String = {
+        use rand::Rng;
+        rand::rng()
+            .sample_iter(rand::distr::Alphanumeric)
+            .take(20)
+            .map(char::from)
+            .collect()
+    };
+    if let Some(dir) = password_file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_private(password_file, &generated)?;
+    users::create(
+        conn,
+        &email,
+        "Platform admin",
+        SecretString::from(generated.clone()),
+        true,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("Created the first platform admin.");
+    println!("Log in at {url} as {email} with password: {generated}");
+    println!(
+        "(the password is also in {}, readable only by you)",
+        password_file.display()
+    );
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.write_all(b"\n")
+}

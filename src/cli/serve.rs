@@ -1,0 +1,35 @@
+//! `esaas serve`: migrate, connect to Kubernetes (or start the simulated one), start the background tasks
+//! (watches, observer, reconciler, resync), serve HTTP, and shut everything down gracefully.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::k8s::target::KubeTarget;
+use crate::state::AppState;
+
+/// Serve until a shutdown signal.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let pool = crate::db::connect_lazy(&config)?;
+    crate::wait_and_migrate(&pool, Duration::from_secs(60)).await?;
+    crate::auth::password::warm_up();
+    let kube = KubeTarget::from_config(&config).await?;
+    kube.check_eck_crds().await?;
+    tracing::info!(target = %kube.name, simulated = kube.is_simulated(), "Kubernetes target ready");
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, "ESaaS Portal listening");
+    let state = AppState::with_kube(config, pool, kube);
+    let background = CancellationToken::new();
+    crate::operations::spawn_background(&state, background.clone());
+    let app = crate::build_app(state);
+    let stop = background.clone();
+    crate::run(listener, app, async move {
+        crate::shutdown_signal().await;
+        stop.cancel();
+    })
+    .await?;
+    background.cancel();
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Credentials reveal: the `elastic` user's password is read from the Kubernetes Secret ECK made
+//! (`<cluster>-es-elastic-user`) at the moment a permitted member asks, never stored in Postgres, and
+//! every reveal is audited. This is the one place a request handler reads from Kubernetes directly.
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+use serde::Serialize;
+
+use crate::audit::{self, AuditEntry};
+use crate::clusters::repo;
+use crate::clusters::service::Caller;
+use crate::error::{AppError, AppResult};
+use crate::k8s::labels;
+use crate::state::AppState;
+
+/// How to connect to a cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct Credentials {
+    /// User name (`elastic`).
+    pub username: String,
+    /// Its password.
+    pub password: String,
+    /// In-cluster HTTP(S) endpoint.
+    pub endpoint: String,
+}
+
+/// The in-cluster endpoint of a cluster's HTTP service.
+pub fn endpoint(tenant_slug: &str, cluster_name: &str, tls: bool) -> String {
+    format!(
+        "{}://{cluster_name}-es-http.{}.svc:9200",
+        if tls { "https" } else { "http" },
+        labels::namespace_name(tenant_slug)
+    )
+}
+
+/// Read the elastic user's password (members, admins and owners only; audited).
+pub async fn reveal(
+    state: &AppState,
+    caller: &Caller,
+    tenant_slug: &str,
+    cluster_name: &str,
+) -> AppResult<Credentials> {
+    if !caller.role.can_view_credentials() {
+        return Err(AppError::Forbidden(format!(
+            "Your role ({}) may not see credentials.",
+            caller.role
+        )));
+    }
+    let mut conn = state.db.acquire().await?;
+    let cluster = repo::get_by_name(&mut conn, caller.tenant_id, cluster_name).await?;
+    let secrets: Api<Secret> = Api::namespaced(
+        state.kube.client.clone(),
+        &labels::namespace_name(tenant_slug),
+    );
+    let secret_name = format!("{cluster_name}-es-elastic-user");
+    let secret = secrets
+        .get_opt(&secret_name)
+        .await
+        .map_err(|e| AppError::Unavailable(anyhow::anyhow!("reading {secret_name}: {e}")))?
+        .ok_or_else(|| {
+            AppError::Conflict(
+                "The credentials do not exist yet: the cluster is still being created.".into(),
+            )
+        })?;
+    let password = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get("elastic"))
+        .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{secret_name} has no `elastic` key")))?;
+    audit::record(
+        &mut conn,
+        AuditEntry {
+            actor: &caller.actor,
+            tenant_id: Some(caller.tenant_id),
+            action: "cluster.credentials_reveal",
+            target_kind: "cluster",
+            target: &cluster.name,
+            outcome: "ok",
+            before: None,
+            after: None,
+            meta: &caller.meta,
+        },
+    )
+    .await?;
+    Ok(Credentials {
+        username: "elastic".into(),
+        password,
+        endpoint: endpoint(tenant_slug, cluster_name, cluster.spec.http_tls),
+    })
+}

@@ -1,0 +1,8 @@
+//! Clusters: the validated spec, templates, repository and the service that turns requests into operations.
+
+pub mod credentials;
+pub mod repo;
+pub mod service;
+pub mod spec;
+pub mod templates;
+pub mod views;

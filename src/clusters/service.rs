@@ -1,0 +1,526 @@
+//! The request service: every change a tenant asks for (from the UI or the API) goes through here, in one
+//! Postgres transaction: validate -> lock the cluster (and, through the quota check, the tenant row) ->
+//! check quota -> write the new desired spec (generation + 1) -> insert the operation -> write the audit row
+//! -> commit -> wake the reconciler. Nothing here calls Kubernetes.
+
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::audit::{self, Actor, AuditEntry};
+use crate::clusters::repo::{self, Cluster};
+use crate::clusters::spec::{
+    self, ClusterName, ClusterSpec, ClusterSpecInput, EsVersion, NodeSetSize, SpecRules,
+};
+use crate::clusters::templates;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::operations::model::OperationKind;
+use crate::operations::repo::{self as ops, NewOperation, Operation};
+use crate::request_meta::RequestMeta;
+use crate::state::AppState;
+use crate::tenants::quota;
+use crate::tenants::role::Role;
+
+/// Who is asking, in which tenant, with which role.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The tenant the request is for.
+    pub tenant_id: Uuid,
+    /// The caller's role there.
+    pub role: Role,
+    /// For audit rows.
+    pub actor: Actor,
+    /// Request id and source address.
+    pub meta: RequestMeta,
+}
+
+impl Caller {
+    fn require_change(&self) -> AppResult<()> {
+        if self.role.can_change_clusters() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "Your role ({}) may not change clusters.",
+                self.role
+            )))
+        }
+    }
+}
+
+/// A create request: a name plus a template, a full spec, or a template edited by the user (spec wins).
+#[derive(Debug, Clone, Default)]
+pub struct CreateRequest {
+    /// Cluster name.
+    pub name: String,
+    /// Template id (`single-node`, `three-nodes`, `dedicated-masters`, `hot-warm-cold`).
+    pub template: Option<String>,
+    /// The (possibly edited) spec; when absent the template's spec is used as it is.
+    pub spec: Option<ClusterSpecInput>,
+}
+
+/// The validation rules in force: the admin-managed version allow-list and the default size bounds.
+pub async fn spec_rules(conn: &mut PgConnection) -> AppResult<SpecRules> {
+    let versions =
+        sqlx::query_scalar!("SELECT version FROM es_versions WHERE enabled ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut rules = SpecRules::default();
+    let parsed: Vec<EsVersion> = versions
+        .iter()
+        .filter_map(|v| EsVersion::parse(v).ok())
+        .collect();
+    if !parsed.is_empty() {
+        rules.allowed_versions = parsed;
+    }
+    rules.allowed_versions.sort();
+    Ok(rules)
+}
+
+/// Resolve and validate a create request into a name, a spec and the production flag (no writes).
+pub fn resolve_create(
+    request: &CreateRequest,
+    base_rules: &SpecRules,
+) -> Result<(ClusterName, ClusterSpec, bool), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let name = ClusterName::parse(&request.name)
+        .map_err(|m| errors.add("name", m))
+        .ok();
+    let template = match request.template.as_deref().filter(|t| !t.is_empty()) {
+        None => None,
+        Some(id) => match templates::template(id) {
+            Some(t) => Some(t),
+            None => {
+                errors.add("template", format!("Unknown template `{id}`."));
+                None
+            }
+        },
+    };
+    let production = template.as_ref().map(|t| t.production).unwrap_or(true);
+    let rules = base_rules.clone().with_production(production);
+    let input = match (&request.spec, &template) {
+        (Some(input), _) => Some(input.clone()),
+        (None, Some(t)) => {
+            let mut input = ClusterSpecInput::from_spec(&t.spec);
+            // Templates follow the platform's newest allowed version of the same major when theirs is gone.
+            if !rules.allowed_versions.contains(&t.spec.version)
+                && let Some(v) = rules
+                    .allowed_versions
+                    .iter()
+                    .filter(|v| v.major == t.spec.version.major)
+                    .max()
+            {
+                input.version = v.to_string();
+            }
+            Some(input)
+        }
+        (None, None) => {
+            errors.add("template", "Choose a template or give a spec.");
+            None
+        }
+    };
+    let spec = input.and_then(|i| match spec::validate(&i, &rules, None) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
+    });
+    match (name, spec) {
+        (Some(n), Some(s)) if errors.is_empty() => Ok((n, s, production)),
+        _ => Err(errors),
+    }
+}
+
+/// Request a new cluster. Returns the cluster and its create operation.
+#[tracing::instrument(skip(state, caller, request), fields(name = %request.name))]
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    request: &CreateRequest,
+) -> AppResult<(Cluster, Operation)> {
+    caller.require_change()?;
+    let mut tx = state.db.begin().await?;
+    let rules = spec_rules(&mut tx).await?;
+    let (name, spec, production) = resolve_create(request, &rules)?;
+    quota::check_and_reserve(&mut tx, caller.tenant_id, spec.resources(), None).await?;
+    let cluster_id = repo::insert(
+        &mut tx,
+        caller.tenant_id,
+        name.as_str(),
+        &spec,
+        production,
+        caller.actor.user_id,
+    )
+    .await?;
+    let spec_json = serde_json::to_value(&spec).map_err(anyhow::Error::from)?;
+    let op = ops::insert(
+        &mut tx,
+        NewOperation {
+            cluster_id,
+            tenant_id: caller.tenant_id,
+            kind: OperationKind::Create,
+            params: json!({ "template": request.template }),
+            spec_before: None,
+            spec_after: Some(spec_json.clone()),
+            target_generation: 1,
+            requested_by: caller.actor.user_id,
+        },
+    )
+    .await?;
+    audit_cluster(
+        &mut tx,
+        caller,
+        "cluster.create",
+        name.as_str(),
+        None,
+        Some(spec_json),
+    )
+    .await?;
+    let cluster = repo::get(&mut tx, cluster_id).await?;
+    tx.commit().await?;
+    state.reconciler_wake.notify_waiters();
+    Ok((cluster, op))
+}
+
+/// What a change computes from the locked cluster.
+struct Change {
+    kind: OperationKind,
+    params: serde_json::Value,
+    spec: ClusterSpec,
+    restart_trigger: Option<String>,
+}
+
+/// The shared path of every spec change: lock, compute, quota, write, operation, audit, commit, wake.
+async fn change(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    compute: impl FnOnce(&Cluster, &SpecRules) -> AppResult<Change>,
+) -> AppResult<Operation> {
+    caller.require_change()?;
+    let mut tx = state.db.begin().await?;
+    let cluster = repo::lock_by_name(&mut tx, caller.tenant_id, cluster_name).await?;
+    if cluster.deleting {
+        return Err(AppError::Conflict("This cluster is being deleted.".into()));
+    }
+    ensure_idle(&mut tx, &cluster).await?;
+    let rules = spec_rules(&mut tx)
+        .await?
+        .with_production(cluster.production);
+    let change = compute(&cluster, &rules)?;
+    quota::check_and_reserve(
+        &mut tx,
+        caller.tenant_id,
+        change.spec.resources(),
+        Some(cluster.id),
+    )
+    .await?;
+    let generation = repo::update_spec(
+        &mut tx,
+        cluster.id,
+        &change.spec,
+        change.restart_trigger.as_deref(),
+    )
+    .await?;
+    let before = serde_json::to_value(&cluster.spec).map_err(anyhow::Error::from)?;
+    let after = serde_json::to_value(&change.spec).map_err(anyhow::Error::from)?;
+    let op = ops::insert(
+        &mut tx,
+        NewOperation {
+            cluster_id: cluster.id,
+            tenant_id: caller.tenant_id,
+            kind: change.kind,
+            params: change.params,
+            spec_before: Some(before.clone()),
+            spec_after: Some(after.clone()),
+            target_generation: generation,
+            requested_by: caller.actor.user_id,
+        },
+    )
+    .await?;
+    let action = format!("cluster.{}", change.kind);
+    audit_cluster(
+        &mut tx,
+        caller,
+        &action,
+        &cluster.name,
+        Some(before),
+        Some(after),
+    )
+    .await?;
+    tx.commit().await?;
+    state.reconciler_wake.notify_waiters();
+    Ok(op)
+}
+
+async fn ensure_idle(conn: &mut PgConnection, cluster: &Cluster) -> AppResult<()> {
+    if let Some(active) = ops::active_for_cluster(conn, cluster.id).await? {
+        return Err(AppError::Conflict(format!(
+            "A {} operation is {} on this cluster; wait for it to finish or cancel it.",
+            active.kind, active.state
+        )));
+    }
+    Ok(())
+}
+
+/// Set node set `node_set` to `count` nodes.
+pub async fn scale(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    node_set: &str,
+    count: u32,
+) -> AppResult<Operation> {
+    change(state, caller, cluster_name, |cluster, rules| {
+        Ok(Change {
+            kind: OperationKind::Scale,
+            params: json!({ "node_set": node_set, "count": count }),
+            spec: spec::apply_scale(&cluster.spec, rules, node_set, count)?,
+            restart_trigger: cluster.restart_trigger.clone(),
+        })
+    })
+    .await
+}
+
+/// Resize every node of `node_set` (CPU, memory, storage growth).
+pub async fn resize(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    node_set: &str,
+    size: NodeSetSize,
+) -> AppResult<Operation> {
+    change(state, caller, cluster_name, |cluster, rules| {
+        Ok(Change {
+            kind: OperationKind::Resize,
+            params: json!({ "node_set": node_set, "size": size }),
+            spec: spec::apply_resize(&cluster.spec, rules, node_set, size)?,
+            restart_trigger: cluster.restart_trigger.clone(),
+        })
+    })
+    .await
+}
+
+/// Upgrade to `version` (forward only, at most one major step).
+pub async fn upgrade(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    version: &str,
+) -> AppResult<Operation> {
+    change(state, caller, cluster_name, |cluster, rules| {
+        let to = EsVersion::parse(version).map_err(|m| {
+            let mut e = FieldErrors::new();
+            e.add("version", m);
+            AppError::Validation(e)
+        })?;
+        Ok(Change {
+            kind: OperationKind::Upgrade,
+            params: json!({ "from": cluster.spec.version.to_string(), "to": version }),
+            spec: spec::apply_upgrade(&cluster.spec, rules, &to)?,
+            restart_trigger: cluster.restart_trigger.clone(),
+        })
+    })
+    .await
+}
+
+/// Replace the whole spec (node sets, Kibana, TLS); storage can only grow.
+pub async fn reconfigure(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    input: &ClusterSpecInput,
+) -> AppResult<Operation> {
+    change(state, caller, cluster_name, |cluster, rules| {
+        let next = spec::validate(input, rules, Some(&cluster.spec))?;
+        if next == cluster.spec {
+            let mut e = FieldErrors::new();
+            e.add("spec", "Nothing changed.");
+            return Err(AppError::Validation(e));
+        }
+        Ok(Change {
+            kind: OperationKind::Reconfigure,
+            params: json!({}),
+            spec: next,
+            restart_trigger: cluster.restart_trigger.clone(),
+        })
+    })
+    .await
+}
+
+/// Rolling restart: a new restart-trigger value, the spec unchanged.
+pub async fn restart(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+) -> AppResult<Operation> {
+    change(state, caller, cluster_name, |cluster, _rules| {
+        let trigger = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        Ok(Change {
+            kind: OperationKind::Restart,
+            params: json!({ "restart_trigger": trigger, "previous_trigger": cluster.restart_trigger }),
+            spec: cluster.spec.clone(),
+            restart_trigger: Some(trigger),
+        })
+    })
+    .await
+}
+
+/// Turn deletion protection on or off (no operation: nothing changes in Kubernetes).
+pub async fn set_deletion_protection(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    on: bool,
+) -> AppResult<()> {
+    caller.require_change()?;
+    let mut tx = state.db.begin().await?;
+    let cluster = repo::lock_by_name(&mut tx, caller.tenant_id, cluster_name).await?;
+    repo::set_deletion_protection(&mut tx, cluster.id, on).await?;
+    audit_cluster(
+        &mut tx,
+        caller,
+        "cluster.deletion_protection",
+        &cluster.name,
+        Some(json!({ "deletion_protection": cluster.deletion_protection })),
+        Some(json!({ "deletion_protection": on })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Delete a cluster: refused while deletion protection is on; `confirm_name` must repeat the name.
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    confirm_name: &str,
+) -> AppResult<Operation> {
+    caller.require_change()?;
+    let mut tx = state.db.begin().await?;
+    let cluster = repo::lock_by_name(&mut tx, caller.tenant_id, cluster_name).await?;
+    if confirm_name.trim() != cluster.name {
+        let mut e = FieldErrors::new();
+        e.add(
+            "confirm_name",
+            "Type the cluster's name to confirm the deletion.",
+        );
+        return Err(AppError::Validation(e));
+    }
+    if cluster.deletion_protection {
+        return Err(AppError::Conflict(
+            "Deletion protection is on; turn it off first.".into(),
+        ));
+    }
+    if cluster.deleting {
+        return Err(AppError::Conflict(
+            "This cluster is already being deleted.".into(),
+        ));
+    }
+    ensure_idle(&mut tx, &cluster).await?;
+    let generation = repo::mark_deleting(&mut tx, cluster.id).await?;
+    let before = serde_json::to_value(&cluster.spec).map_err(anyhow::Error::from)?;
+    let op = ops::insert(
+        &mut tx,
+        NewOperation {
+            cluster_id: cluster.id,
+            tenant_id: caller.tenant_id,
+            kind: OperationKind::Delete,
+            params: json!({}),
+            spec_before: Some(before.clone()),
+            spec_after: None,
+            target_generation: generation,
+            requested_by: caller.actor.user_id,
+        },
+    )
+    .await?;
+    audit_cluster(
+        &mut tx,
+        caller,
+        "cluster.delete",
+        &cluster.name,
+        Some(before),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    state.reconciler_wake.notify_waiters();
+    Ok(op)
+}
+
+/// Cancel a pending operation: its spec change is undone (generation + 1 with the previous spec), a
+/// cancelled create or delete leaves the cluster as it was before the request.
+pub async fn cancel(state: &AppState, caller: &Caller, operation_id: Uuid) -> AppResult<Operation> {
+    caller.require_change()?;
+    let mut tx = state.db.begin().await?;
+    let op = ops::lock(&mut tx, caller.tenant_id, operation_id).await?;
+    if op.state != crate::operations::model::OperationState::Pending {
+        return Err(AppError::Conflict(format!(
+            "Only pending operations can be cancelled; this one is {}.",
+            op.state
+        )));
+    }
+    let cluster = repo::get(&mut tx, op.cluster_id).await?;
+    match op.kind {
+        OperationKind::Create => repo::mark_deleted(&mut tx, cluster.id).await?,
+        OperationKind::Delete => {
+            sqlx::query!(
+                "UPDATE clusters SET deleting = false WHERE id = $1",
+                cluster.id
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        _ => {
+            if let Some(before) = &op.spec_before {
+                let spec: ClusterSpec =
+                    serde_json::from_value(before.clone()).map_err(anyhow::Error::from)?;
+                let trigger = if op.kind == OperationKind::Restart {
+                    op.params["previous_trigger"].as_str().map(str::to_owned)
+                } else {
+                    cluster.restart_trigger.clone()
+                };
+                repo::update_spec(&mut tx, cluster.id, &spec, trigger.as_deref()).await?;
+            }
+        }
+    }
+    ops::set_cancelled(&mut tx, op.id, &caller.actor.label).await?;
+    audit_cluster(
+        &mut tx,
+        caller,
+        "operation.cancel",
+        &cluster.name,
+        Some(json!({ "operation": op.id, "kind": op.kind })),
+        None,
+    )
+    .await?;
+    let op = ops::get(&mut tx, caller.tenant_id, op.id).await?;
+    tx.commit().await?;
+    Ok(op)
+}
+
+async fn audit_cluster(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    action: &str,
+    cluster: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        AuditEntry {
+            actor: &caller.actor,
+            tenant_id: Some(caller.tenant_id),
+            action,
+            target_kind: "cluster",
+            target: cluster,
+            outcome: "ok",
+            before,
+            after,
+            meta: &caller.meta,
+        },
+    )
+    .await
+}

@@ -1,0 +1,159 @@
+//! Typed configuration read from the environment. `.env.sample` documents every variable read here;
+//! nothing else in the portal reads the environment.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use secrecy::SecretString;
+
+/// Which Kubernetes the portal drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KubeMode {
+    /// The built-in simulated Kubernetes (default when no kubeconfig is found).
+    Sim,
+    /// A real cluster from `KUBECONFIG`, `~/.kube/config` or the in-cluster service account.
+    Kubeconfig,
+}
+
+/// All settings of the portal.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: the Postgres connection string (a secret: may hold a password).
+    pub database_url: SecretString,
+    /// `ESAAS_DB_MAX_CONNECTIONS`: size of the connection pool (default 16).
+    pub db_max_connections: u32,
+    /// `ESAAS_LISTEN`: address the HTTP server binds (default 127.0.0.1:8080).
+    pub listen: SocketAddr,
+    /// `ESAAS_PUBLIC_URL`: the URL users reach the portal at (default `http://<listen>`); when it starts with
+    /// `https://` cookies are `Secure` and HSTS is sent.
+    pub public_url: String,
+    /// `ESAAS_SESSION_TTL_HOURS`: how long a login session lives without activity (default 12).
+    pub session_ttl: Duration,
+    /// `ESAAS_LOGIN_MAX_FAILURES`: failed logins per account or per address within the window before
+    /// further attempts are refused (default 5 per account, 4x that per address).
+    pub login_max_failures: u32,
+    /// `ESAAS_LOGIN_WINDOW_SECS`: the throttling window (default 900 s).
+    pub login_window: Duration,
+    /// `ESAAS_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_json: bool,
+    /// `ESAAS_KUBE`: `sim` or `kubeconfig` (default: `kubeconfig` when `KUBECONFIG` is set or `~/.kube/config`
+    /// exists, `sim` otherwise).
+    pub kube_mode: KubeMode,
+    /// `ESAAS_SIM_LISTEN`: when set (and in sim mode) the simulated API is also served there over plain HTTP.
+    pub sim_listen: Option<SocketAddr>,
+    /// `ESAAS_SIM_KUBELET_DELAY_MS`: how long simulated pods take to become ready (default 2000).
+    pub sim_kubelet_delay: Duration,
+    /// `ESAAS_RESYNC_INTERVAL_SECS`: how often the reconciler compares every cluster with Kubernetes (default 60;
+    /// 0 disables the periodic resync, including the one at start-up).
+    pub resync_interval: Duration,
+    /// `ESAAS_STALL_TIMEOUT_SECS`: an operation without progress for this long is marked stalled (default 600).
+    pub stall_timeout: Duration,
+    /// `ESAAS_RECONCILER_WORKERS`: concurrent operation workers in this process (default 4; 0 disables the
+    /// reconciler, e.g. for a read-only replica).
+    pub reconciler_workers: usize,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={v:?} is invalid: {e}")),
+    }
+}
+
+impl Config {
+    /// Read the configuration from the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let database_url = var("DATABASE_URL").context(
+            "DATABASE_URL is not set (scripts/run.sh starts a local PostgreSQL and sets it for you)",
+        )?;
+        let listen: SocketAddr = parse_var("ESAAS_LISTEN", "127.0.0.1:8080".parse()?)?;
+        let public_url = var("ESAAS_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("ESAAS_PUBLIC_URL must start with http:// or https://");
+        }
+        let kube_mode = match var("ESAAS_KUBE").as_deref() {
+            Some("sim") => KubeMode::Sim,
+            Some("kubeconfig") => KubeMode::Kubeconfig,
+            Some(other) => bail!("ESAAS_KUBE={other:?} is invalid: use sim or kubeconfig"),
+            None => {
+                let home_config = var("HOME")
+                    .map(|h| std::path::Path::new(&h).join(".kube/config").exists())
+                    .unwrap_or(false);
+                if var("KUBECONFIG").is_some() || home_config {
+                    KubeMode::Kubeconfig
+                } else {
+                    KubeMode::Sim
+                }
+            }
+        };
+        let sim_listen = match var("ESAAS_SIM_LISTEN") {
+            None => None,
+            Some(v) => Some(
+                v.parse()
+                    .map_err(|e| anyhow::anyhow!("ESAAS_SIM_LISTEN={v:?} is invalid: {e}"))?,
+            ),
+        };
+        let log_json = match var("ESAAS_LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => bail!("ESAAS_LOG_FORMAT={other:?} is invalid: use text or json"),
+        };
+        Ok(Self {
+            database_url: SecretString::from(database_url),
+            db_max_connections: parse_var("ESAAS_DB_MAX_CONNECTIONS", 16)?,
+            listen,
+            public_url,
+            session_ttl: Duration::from_secs(
+                3600 * parse_var::<u64>("ESAAS_SESSION_TTL_HOURS", 12)?,
+            ),
+            login_max_failures: parse_var("ESAAS_LOGIN_MAX_FAILURES", 5)?,
+            login_window: Duration::from_secs(parse_var("ESAAS_LOGIN_WINDOW_SECS", 900)?),
+            log_json,
+            kube_mode,
+            sim_listen,
+            sim_kubelet_delay: Duration::from_millis(parse_var(
+                "ESAAS_SIM_KUBELET_DELAY_MS",
+                2000,
+            )?),
+            resync_interval: Duration::from_secs(parse_var("ESAAS_RESYNC_INTERVAL_SECS", 60)?),
+            stall_timeout: Duration::from_secs(parse_var("ESAAS_STALL_TIMEOUT_SECS", 600)?),
+            reconciler_workers: parse_var("ESAAS_RECONCILER_WORKERS", 4)?,
+        })
+    }
+
+    /// A configuration for tests: the given database, the simulated Kubernetes, fast timings.
+    pub fn for_tests(database_url: &str) -> Self {
+        Self {
+            database_url: SecretString::from(database_url.to_owned()),
+            db_max_connections: 8,
+            listen: "127.0.0.1:0".parse().expect("static address"),
+            public_url: "http://127.0.0.1".into(),
+            session_ttl: Duration::from_secs(3600),
+            login_max_failures: 5,
+            login_window: Duration::from_secs(900),
+            log_json: false,
+            kube_mode: KubeMode::Sim,
+            sim_listen: None,
+            sim_kubelet_delay: Duration::ZERO,
+            resync_interval: Duration::from_secs(3600),
+            stall_timeout: Duration::from_secs(600),
+            reconciler_workers: 2,
+        }
+    }
+
+    /// True when the portal is reached over HTTPS (Secure cookies, HSTS).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}

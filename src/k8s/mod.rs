@@ -1,0 +1,11 @@
+//! Kubernetes: the engines that render clusters into objects, the apply/watch plumbing and the simulated API
+//! server. This module owns every call to a Kubernetes API; request handlers never call Kubernetes for
+//! changes (reading a Secret for a credentials reveal is the one direct read).
+
+pub mod apply;
+pub mod eck;
+pub mod engine;
+pub mod labels;
+pub mod sim;
+pub mod target;
+pub mod watch;

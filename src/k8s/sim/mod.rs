@@ -1,0 +1,319 @@
+//! Simulated Kubernetes: an in-process API emulator and simulated controllers.
+//!
+//! [`Sim`] owns one in-memory store (objects, indexes, a bounded event log for watches) behind a mutex, serves it as
+//! a Kubernetes API (an axum [`Router`](axum::Router) that a [`kube::Client`] reaches without a socket, or over
+//! plain HTTP for kubectl), and optionally runs simulated controllers (an ECK-like operator, StatefulSet and
+//! Deployment controllers, and a kubelet) that talk to the same API through their own internal client.
+//!
+//! Requests of the simulated controllers are marked internal: they are not counted in
+//! [`Sim::request_counts`] and are not affected by [`Sim::inject_write_failures`] or [`Sim::set_unavailable`], so
+//! those knobs describe what the portal itself sends and sees.
+
+mod admission;
+mod apply;
+mod client;
+mod controllers;
+mod defaults;
+mod discovery;
+mod fields;
+mod fields_v1;
+mod gc;
+mod http;
+mod meta;
+mod openapi;
+mod patch;
+mod read;
+mod registry;
+mod render;
+mod selector;
+mod status;
+mod store;
+mod stored;
+mod verbs;
+mod watch;
+mod write;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+pub use registry::{Registry, ResourceKind};
+pub use status::ApiError;
+
+use store::State;
+
+/// Options of a simulated Kubernetes.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// Time a pod takes from scheduled to Ready (half of it to Running). Default 2 s.
+    pub kubelet_delay: Duration,
+    /// Spawn the simulated controllers (operator, workload controllers, kubelet). Default true.
+    pub run_controllers: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            kubelet_delay: Duration::from_secs(2),
+            run_controllers: true,
+        }
+    }
+}
+
+/// State shared by the HTTP layer, the watches and the controllers.
+pub(crate) struct Shared {
+    registry: Registry,
+    state: Mutex<State>,
+    rv_tx: tokio::sync::watch::Sender<u64>,
+    faults: Mutex<(u32, u16)>,
+    unavailable: AtomicBool,
+    counts: Mutex<BTreeMap<String, u64>>,
+    bookmark_interval: Duration,
+    kubelet: controllers::KubeletControl,
+    next_ip: std::sync::atomic::AtomicU32,
+}
+
+impl Shared {
+    /// Lock the store (a poisoned lock is still usable: writes are applied atomically under it).
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Run a mutation under the lock, then wake the watches.
+    fn mutate<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        let mut st = self.lock();
+        let out = f(&mut st);
+        let rv = st.rv;
+        drop(st);
+        self.rv_tx.send_replace(rv);
+        out
+    }
+
+    fn is_unavailable(&self) -> bool {
+        self.unavailable.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, verb: &str) {
+        let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        *c.entry(verb.to_string()).or_default() += 1;
+    }
+
+    fn take_injected_failure(&self) -> Option<u16> {
+        let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        if f.0 == 0 {
+            return None;
+        }
+        f.0 -= 1;
+        Some(f.1)
+    }
+}
+
+/// Cancels the controllers when the last [`Sim`] handle is dropped.
+struct Lifetime(CancellationToken);
+
+impl Drop for Lifetime {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// A simulated Kubernetes API server with its simulated controllers. Cheap to clone.
+#[derive(Clone)]
+pub struct Sim {
+    shared: Arc<Shared>,
+    life: Arc<Lifetime>,
+}
+
+/// Names of the simulated nodes pods are scheduled on.
+pub const SIM_NODES: [&str; 3] = ["sim-node-1", "sim-node-2", "sim-node-3"];
+
+impl Sim {
+    /// Build the store (with namespaces `default`, `kube-system`, `kube-public` and the simulated nodes) and, when
+    /// `run_controllers` is set and a tokio runtime is current, spawn the simulated controllers on it.
+    pub fn new(opts: SimOptions) -> Sim {
+        let registry = Registry::standard();
+        let events_kind = registry.find("", "v1", "events");
+        let state = State::new(registry.len(), events_kind);
+        let (rv_tx, _) = tokio::sync::watch::channel(state.rv);
+        let shared = Arc::new(Shared {
+            registry,
+            state: Mutex::new(state),
+            rv_tx,
+            faults: Mutex::new((0, 500)),
+            unavailable: AtomicBool::new(false),
+            counts: Mutex::new(BTreeMap::new()),
+            bookmark_interval: Duration::from_secs(1),
+            kubelet: controllers::KubeletControl::new(opts.kubelet_delay),
+            next_ip: std::sync::atomic::AtomicU32::new(0),
+        });
+        seed(&shared);
+        let sim = Sim {
+            shared,
+            life: Arc::new(Lifetime(CancellationToken::new())),
+        };
+        if opts.run_controllers {
+            match tokio::runtime::Handle::try_current() {
+                Ok(_) => controllers::spawn_all(
+                    sim.internal_client(),
+                    sim.shared.clone(),
+                    sim.life.0.clone(),
+                ),
+                Err(_) => tracing::warn!(
+                    "simulated Kubernetes created outside a tokio runtime: controllers not started"
+                ),
+            }
+        }
+        sim
+    }
+
+    /// A `kube::Client` whose transport is the in-process emulator (no socket); default namespace `default`.
+    /// Must be called inside a tokio runtime (the client spawns its request buffer task).
+    pub fn client(&self) -> kube::Client {
+        client::in_process(self.router(), false)
+    }
+
+    /// The client of the simulated controllers (requests marked internal).
+    fn internal_client(&self) -> kube::Client {
+        client::in_process(self.router(), true)
+    }
+
+    /// The emulator as an axum Router (for serving).
+    pub fn router(&self) -> axum::Router {
+        http::router(self.shared.clone())
+    }
+
+    /// Serve the emulator over plain HTTP on a listener until the listener fails.
+    pub async fn serve(&self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).await
+    }
+
+    /// Write a kubeconfig for `http://addr` (cluster, user and context `esaas-sim`, user without credentials).
+    pub fn write_kubeconfig(
+        &self,
+        addr: std::net::SocketAddr,
+        path: &std::path::Path,
+    ) -> std::io::Result<()> {
+        client::write_kubeconfig(addr, path)
+    }
+
+    /// Make a pod fail: it stays (or becomes) not Ready with reason CrashLoopBackOff and its restartCount grows.
+    /// The failure sticks to the namespace/name, so a replacement pod with the same name fails too, until
+    /// [`Sim::clear_pod_failure`].
+    pub fn fail_pod(&self, namespace: &str, name: &str) {
+        self.shared.kubelet.fail(namespace, name);
+    }
+
+    /// Undo [`Sim::fail_pod`]: the pod becomes Ready again.
+    pub fn clear_pod_failure(&self, namespace: &str, name: &str) {
+        self.shared.kubelet.heal(namespace, name);
+    }
+
+    /// Change the kubelet delay for pods started from now on.
+    pub fn set_kubelet_delay(&self, d: Duration) {
+        self.shared.kubelet.set_delay(d);
+    }
+
+    /// Fault injection for reconciler tests: the next `n` write requests (POST/PUT/PATCH/DELETE) answer with
+    /// `status` (e.g. 500 or 409) and a Status body, without changing anything.
+    pub fn inject_write_failures(&self, n: u32, status: u16) {
+        *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = (n, status);
+    }
+
+    /// Make the whole API unreachable-like (every request answers 503) until set back to false.
+    pub fn set_unavailable(&self, down: bool) {
+        self.shared.unavailable.store(down, Ordering::Relaxed);
+    }
+
+    /// Count of API requests served so far, by verb: get/list/watch/create/update/patch/delete (plus
+    /// deletecollection, discovery and invalid when they occur). Requests of the simulated controllers are not
+    /// counted.
+    pub fn request_counts(&self) -> BTreeMap<String, u64> {
+        self.shared
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Reset [`Sim::request_counts`].
+    pub fn reset_request_counts(&self) {
+        self.shared
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Number of changes the event log retains for watches (default 10,000); a watch from an older
+    /// resourceVersion gets a 410 ERROR event. Lowering it is a test knob.
+    pub fn set_watch_window(&self, events: usize) {
+        let mut st = self.shared.lock();
+        st.log_cap = events.max(1);
+        while st.log.len() > st.log_cap {
+            if let Some(e) = st.log.pop_front() {
+                st.compacted_rv = e.rv;
+            }
+        }
+    }
+
+    /// Stored objects per resource (plural): count and approximate memory in bytes, plus `watch-log` for the
+    /// retained watch events (diagnostics and benchmarks).
+    pub fn store_stats(&self) -> BTreeMap<String, (usize, usize)> {
+        let st = self.shared.lock();
+        let mut out = BTreeMap::new();
+        for (i, k) in self.shared.registry.iter() {
+            let objects = &st.kinds[i].objects;
+            let bytes = objects.values().map(|o| o.heap_size()).sum();
+            out.insert(k.plural.clone(), (objects.len(), bytes));
+        }
+        let log_bytes = st.log.iter().map(|e| e.obj.heap_size()).sum();
+        out.insert("watch-log".into(), (st.log.len(), log_bytes));
+        out
+    }
+
+    /// The registry of served resource kinds.
+    pub fn registry(&self) -> &Registry {
+        &self.shared.registry
+    }
+}
+
+/// Namespaces and nodes every cluster starts with.
+fn seed(sh: &Shared) {
+    let reg = &sh.registry;
+    let create = |plural: &str, body: serde_json::Value| {
+        if let Some(kind) = reg.find("", "v1", plural) {
+            let w = admission::WriteReq {
+                kind,
+                ns: None,
+                manager: "esaas-sim".into(),
+                dry_run: false,
+                status_sub: false,
+            };
+            if let Err(e) = write::create(sh, &w, body) {
+                tracing::warn!("seeding simulated Kubernetes: {e}");
+            }
+        }
+    };
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        create("namespaces", json!({ "metadata": { "name": ns } }));
+    }
+    for node in SIM_NODES {
+        create(
+            "nodes",
+            json!({
+                "metadata": { "name": node, "labels": { "kubernetes.io/hostname": node, "kubernetes.io/os": "linux" } },
+                "spec": {},
+                "status": {
+                    "capacity": { "cpu": "16", "memory": "64Gi", "pods": "110" },
+                    "allocatable": { "cpu": "16", "memory": "64Gi", "pods": "110" },
+                    "conditions": [{ "type": "Ready", "status": "True", "reason": "KubeletReady", "lastTransitionTime": meta::now() }],
+                    "nodeInfo": { "kubeletVersion": "v1.33.0-esaas-sim", "osImage": "simulated", "architecture": "amd64", "operatingSystem": "linux" }
+                }
+            }),
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! ESaaS Portal library: everything the `esaas` binary runs. `build_app` gives the router that tests drive
+//! in-process; `run` serves it with graceful shutdown.
+
+pub mod accounts;
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clusters;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod k8s;
+pub mod metrics;
+pub mod operations;
+pub mod request_meta;
+pub mod security;
+pub mod state;
+pub mod telemetry;
+pub mod tenants;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::Router;
+use axum::middleware;
+use http::{HeaderName, Request};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+/// Largest accepted request body (forms and JSON).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Where the static files are: `ESAAS_STATIC_DIR`, else `./static`, else the source tree's `static/`.
+fn static_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("ESAAS_STATIC_DIR") {
+        return dir.into();
+    }
+    let local = PathBuf::from("static");
+    if local.is_dir() {
+        return local;
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
+}
+
+/// The whole HTTP application: HTML pages, static files, operations endpoints, with the middleware stack
+/// (request id, tracing span per request, security headers, metrics, body limit, panic catcher, flash
+/// messages, CSRF check of every form post).
+pub fn build_app(state: AppState) -> Router {
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        let request_id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!("request", request_id, method = %req.method(), path = %req.uri().path())
+    });
+    Router::new()
+        .merge(web::router())
+        .nest_service("/static", ServeDir::new(static_dir()))
+        // CSRF innermost of the outer stack: it sees the body after the size limit, and its 403 pages get
+        // the security headers and are counted by the metrics.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::csrf::middleware,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::flash::middleware,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track_http,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::security_headers,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // The REST API below the HTML stack: own body limit (problem+json 413), metrics, security headers.
+        .merge(api::router(&state))
+        .layer(CatchPanicLayer::new())
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serve `app` on `listener` until `shutdown` resolves, then finish in-flight requests (graceful shutdown).
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+/// Wait until the database answers, retrying with a capped backoff (the portal starts before Postgres is up
+/// under docker compose), then migrate.
+pub async fn wait_and_migrate(pool: &sqlx::PgPool, max_wait: Duration) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match db::migrate(pool).await {
+            Ok(()) => return Ok(()),
+            Err(e) if started.elapsed() < max_wait => {
+                tracing::warn!(error = %e, "database not ready; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}

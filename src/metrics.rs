@@ -1,0 +1,186 @@
+//! Prometheus metrics: HTTP requests by route and status with latency histograms, database pool use.
+//! Later areas register their own instruments on [`Metrics::registry`] at start-up.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use crate::state::AppState;
+
+/// Labels of an HTTP request metric.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    /// HTTP method.
+    pub method: String,
+    /// The route pattern (`/t/{tenant}/members`), never the raw path, to bound cardinality.
+    pub route: String,
+    /// Status code.
+    pub status: u16,
+}
+
+/// Labels of a duration histogram (no status: latency by route is what dashboards need).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    /// HTTP method.
+    pub method: String,
+    /// The route pattern.
+    pub route: String,
+}
+
+/// Labels of an operation metric.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    /// Operation kind.
+    pub kind: String,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new([
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    ])
+}
+
+/// The registry and the instruments of the HTTP layer.
+pub struct Metrics {
+    /// Every metric of the process; encoded by `/metrics`.
+    pub registry: Mutex<Registry>,
+    /// `esaas_http_requests_total{method,route,status}`.
+    pub http_requests: Family<HttpLabels, Counter>,
+    /// `esaas_http_request_duration_seconds{method,route}`.
+    pub http_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    /// `esaas_operation_apply_seconds{kind}`: from a request's commit to its objects being applied.
+    pub operation_apply: Family<KindLabels, Histogram, fn() -> Histogram>,
+    /// `esaas_db_pool_connections`: open connections (set at scrape time).
+    pub db_pool_size: Gauge,
+    /// `esaas_db_pool_idle_connections`: idle connections (set at scrape time).
+    pub db_pool_idle: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with the HTTP and database pool instruments registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("esaas");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration =
+            Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
+        let operation_apply =
+            Family::<KindLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
+        registry.register(
+            "operation_apply_seconds",
+            "Time from a request's commit to its Kubernetes objects being applied",
+            operation_apply.clone(),
+        );
+        let db_pool_size = Gauge::default();
+        let db_pool_idle = Gauge::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            http_duration.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Open database connections",
+            db_pool_size.clone(),
+        );
+        registry.register(
+            "db_pool_idle_connections",
+            "Idle database connections",
+            db_pool_idle.clone(),
+        );
+        Self {
+            registry: Mutex::new(registry),
+            http_requests,
+            http_duration,
+            operation_apply,
+            db_pool_size,
+            db_pool_idle,
+        }
+    }
+
+    /// Record that an operation of `kind` was applied `seconds` after it was requested.
+    pub fn observe_operation_applied(&self, kind: &str, seconds: f64) {
+        self.operation_apply
+            .get_or_create(&KindLabels {
+                kind: kind.to_owned(),
+            })
+            .observe(seconds);
+    }
+
+    /// The text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &registry);
+        out
+    }
+}
+
+/// Middleware recording every request's route, status and latency.
+pub async fn track_http(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(req).await;
+    let status = response.status().as_u16();
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&HttpLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status,
+        })
+        .inc();
+    state
+        .metrics
+        .http_duration
+        .get_or_create(&RouteLabels { method, route })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics_handler(State(state): State<AppState>) -> impl IntoResponse {
+    state.metrics.db_pool_size.set(i64::from(state.db.size()));
+    state
+        .metrics
+        .db_pool_idle
+        .set(i64::try_from(state.db.num_idle()).unwrap_or(i64::MAX));
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+}

@@ -1,0 +1,168 @@
+//! Operation kinds and states: the state machine every change to a cluster goes through.
+//!
+//! ```text
+//! pending --(reconciler claims it)--> applying --(objects applied)--> waiting --(ECK Ready at the
+//!   |                                    |  ^ Kubernetes error: retry with backoff      generation)--> succeeded
+//!   +--(user cancels)--> cancelled       +--+ ("waiting for Kubernetes: <reason>")    --> failed
+//! ```
+//! Operations are immutable requests: kind, parameters and the spec before/after never change after insert;
+//! only the state, the steps log, timestamps and the last error move forward.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// What an operation does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OperationKind {
+    /// Create the cluster's objects.
+    Create,
+    /// Change node counts.
+    Scale,
+    /// Change CPU, memory, storage.
+    Resize,
+    /// Rolling restart (restart-trigger annotation).
+    Restart,
+    /// Change the Elasticsearch version (forward only).
+    Upgrade,
+    /// Other spec changes (Kibana, TLS, node sets).
+    Reconfigure,
+    /// Remove the cluster's objects.
+    Delete,
+}
+
+impl OperationKind {
+    /// Database/wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationKind::Create => "create",
+            OperationKind::Scale => "scale",
+            OperationKind::Resize => "resize",
+            OperationKind::Restart => "restart",
+            OperationKind::Upgrade => "upgrade",
+            OperationKind::Reconfigure => "reconfigure",
+            OperationKind::Delete => "delete",
+        }
+    }
+
+    /// Parse the database name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "create" => OperationKind::Create,
+            "scale" => OperationKind::Scale,
+            "resize" => OperationKind::Resize,
+            "restart" => OperationKind::Restart,
+            "upgrade" => OperationKind::Upgrade,
+            "reconfigure" => OperationKind::Reconfigure,
+            "delete" => OperationKind::Delete,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for OperationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an operation is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OperationState {
+    /// Recorded, not yet picked up (can be cancelled).
+    Pending,
+    /// A reconciler is applying it (or retrying after a Kubernetes error).
+    Applying,
+    /// Applied; waiting for the cluster to reach the new generation and be Ready.
+    Waiting,
+    /// Done.
+    Succeeded,
+    /// Given up (the last error says why).
+    Failed,
+    /// Cancelled while pending.
+    Cancelled,
+}
+
+impl OperationState {
+    /// Database/wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperationState::Pending => "pending",
+            OperationState::Applying => "applying",
+            OperationState::Waiting => "waiting",
+            OperationState::Succeeded => "succeeded",
+            OperationState::Failed => "failed",
+            OperationState::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parse the database name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => OperationState::Pending,
+            "applying" => OperationState::Applying,
+            "waiting" => OperationState::Waiting,
+            "succeeded" => OperationState::Succeeded,
+            "failed" => OperationState::Failed,
+            "cancelled" => OperationState::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Still in progress (blocks a new operation on the same cluster).
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            OperationState::Pending | OperationState::Applying | OperationState::Waiting
+        )
+    }
+}
+
+impl fmt::Display for OperationState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of an operation's steps log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// When (RFC 3339).
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// What happened.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for k in [
+            OperationKind::Create,
+            OperationKind::Scale,
+            OperationKind::Resize,
+            OperationKind::Restart,
+            OperationKind::Upgrade,
+            OperationKind::Reconfigure,
+            OperationKind::Delete,
+        ] {
+            assert_eq!(OperationKind::parse(k.as_str()), Some(k));
+        }
+        for s in [
+            "pending",
+            "applying",
+            "waiting",
+            "succeeded",
+            "failed",
+            "cancelled",
+        ] {
+            assert_eq!(OperationState::parse(s).unwrap().as_str(), s);
+        }
+        assert!(OperationState::Waiting.is_active());
+        assert!(!OperationState::Cancelled.is_active());
+    }
+}

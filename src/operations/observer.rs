@@ -1,0 +1,434 @@
+//! The observer: turns what the watches see into OBSERVED status rows in Postgres (cluster health, phase,
+//! nodes, version, conditions, in-progress operations; one row per pod; a bounded-rate status history for
+//! charts), and completes operations: a change when ECK's `status.observedGeneration` reaches the
+//! generation the reconciler applied and the phase is Ready; a delete when the Elasticsearch resource is gone.
+//! Dashboards read only these rows, so they work while Kubernetes is unreachable.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sqlx::PgConnection;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::clusters::repo as clusters;
+use crate::error::AppResult;
+use crate::k8s::eck::ElasticsearchStatus;
+use crate::k8s::engine;
+use crate::k8s::labels;
+use crate::k8s::watch::Observed;
+use crate::operations::model::OperationKind;
+use crate::operations::repo as ops;
+use crate::state::AppState;
+
+/// Minimum time between two history rows of a cluster whose status did not change.
+pub const HISTORY_HEARTBEAT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, PartialEq)]
+struct Seen {
+    health: String,
+    phase: String,
+    available: i32,
+    desired: i32,
+    at: Instant,
+    /// resourceVersion of the object this was recorded from (older events are skipped).
+    rv: u64,
+}
+
+/// Start the observer: it consumes watch events and periodically re-checks waiting operations and stalls.
+pub fn spawn(
+    state: AppState,
+    mut events: mpsc::UnboundedReceiver<Observed>,
+    shutdown: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let mut seen: HashMap<Uuid, Seen> = HashMap::new();
+        let mut tick = tokio::time::interval(Duration::from_millis(1000));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                event = events.recv() => {
+                    let Some(event) = event else { break };
+                    if let Err(e) = handle(&state, &mut seen, event).await {
+                        tracing::warn!(error = %e, "observer could not record an event");
+                    }
+                }
+                _ = tick.tick() => {
+                    if let Err(e) = periodic(&state, &mut seen).await {
+                        tracing::warn!(error = %e, "observer periodic check failed");
+                    }
+                }
+            }
+        }
+    });
+}
+
+fn cluster_id_of(obj: &Value) -> Option<Uuid> {
+    obj["metadata"]["labels"][labels::CLUSTER_ID]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+}
+
+async fn handle(
+    state: &AppState,
+    seen: &mut HashMap<Uuid, Seen>,
+    event: Observed,
+) -> AppResult<()> {
+    match event {
+        Observed::Applied(key, obj) => {
+            let Some(cluster_id) = cluster_id_of(&obj) else {
+                return Ok(());
+            };
+            let mut conn = state.db.acquire().await?;
+            match key.kind.as_str() {
+                "Elasticsearch" => record_elasticsearch(&mut conn, seen, cluster_id, &obj).await?,
+                "Kibana" => {
+                    let health = obj["status"]["health"].as_str().unwrap_or("unknown");
+                    sqlx::query!(
+                        "UPDATE clusters SET kibana_health = $2 WHERE id = $1",
+                        cluster_id,
+                        health
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                "Pod" => record_pod(&mut conn, cluster_id, &obj).await?,
+                _ => {}
+            }
+        }
+        Observed::Deleted(key, obj) => {
+            let Some(cluster_id) = cluster_id_of(&obj) else {
+                return Ok(());
+            };
+            let mut conn = state.db.acquire().await?;
+            match key.kind.as_str() {
+                "Pod" => {
+                    sqlx::query!(
+                        "DELETE FROM cluster_pods WHERE cluster_id = $1 AND name = $2",
+                        cluster_id,
+                        key.name
+                    )
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                "Elasticsearch" => {
+                    seen.remove(&cluster_id);
+                    complete_delete(&mut conn, cluster_id).await?;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn record_elasticsearch(
+    conn: &mut PgConnection,
+    seen: &mut HashMap<Uuid, Seen>,
+    cluster_id: Uuid,
+    obj: &Value,
+) -> AppResult<()> {
+    // Events can lag the watch cache the periodic check reads: never let an older object overwrite a newer one.
+    let rv = obj["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(u64::MAX);
+    if let Some(prev) = seen.get(&cluster_id)
+        && rv != u64::MAX
+        && prev.rv != u64::MAX
+        && rv <= prev.rv
+    {
+        return Ok(());
+    }
+    let status: ElasticsearchStatus =
+        serde_json::from_value(obj["status"].clone()).unwrap_or_default();
+    let health = status
+        .health
+        .and_then(|h| serde_json::to_value(h).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into());
+    let health = match health.as_str() {
+        "green" | "yellow" | "red" => health,
+        _ => "unknown".into(),
+    };
+    let phase = obj["status"]["phase"].as_str().unwrap_or("").to_owned();
+    let available = status.available_nodes.unwrap_or(0);
+    let desired: i32 = obj["spec"]["nodeSets"]
+        .as_array()
+        .map(|sets| sets.iter().filter_map(|s| s["count"].as_i64()).sum::<i64>() as i32)
+        .unwrap_or(0);
+    let conditions = obj["status"]["conditions"].clone();
+    let conditions = if conditions.is_array() {
+        conditions
+    } else {
+        Value::Array(vec![])
+    };
+    let in_progress = obj["status"]["inProgressOperations"].clone();
+    let in_progress = if in_progress.is_object() {
+        in_progress
+    } else {
+        serde_json::json!({})
+    };
+    let updated = sqlx::query!(
+        r#"UPDATE clusters SET health = $2, phase = $3, available_nodes = $4, observed_version = $5,
+                  observed_generation = $6, conditions = $7, in_progress = $8, status_observed_at = now()
+           WHERE id = $1 AND deleted_at IS NULL"#,
+        cluster_id,
+        health,
+        phase,
+        available,
+        status.version.clone().unwrap_or_default(),
+        status.observed_generation.unwrap_or(0),
+        conditions,
+        in_progress
+    )
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(());
+    }
+    let now = Seen {
+        health: health.clone(),
+        phase: phase.clone(),
+        available,
+        desired,
+        at: Instant::now(),
+        rv,
+    };
+    let changed = match seen.get(&cluster_id) {
+        None => true,
+        Some(prev) => {
+            prev.health != now.health
+                || prev.phase != now.phase
+                || prev.available != now.available
+                || prev.desired != now.desired
+                || prev.at.elapsed() >= HISTORY_HEARTBEAT
+        }
+    };
+    if changed {
+        sqlx::query!(
+            "INSERT INTO cluster_status_history (cluster_id, health, nodes_ready, nodes_desired) \
+             VALUES ($1, $2, $3, $4)",
+            cluster_id,
+            health,
+            available,
+            desired
+        )
+        .execute(&mut *conn)
+        .await?;
+        ops::note_progress(conn, cluster_id).await?;
+        seen.insert(cluster_id, now);
+    } else if let Some(prev) = seen.get_mut(&cluster_id) {
+        prev.rv = rv;
+    }
+    let generation = obj["metadata"]["generation"].as_i64();
+    try_complete(
+        conn,
+        cluster_id,
+        &phase,
+        status.observed_generation,
+        generation,
+    )
+    .await
+}
+
+/// Complete the cluster's waiting change operation when ECK reports the applied generation Ready.
+async fn try_complete(
+    conn: &mut PgConnection,
+    cluster_id: Uuid,
+    phase: &str,
+    observed_generation: Option<i64>,
+    current_generation: Option<i64>,
+) -> AppResult<()> {
+    let Some(op) = ops::active_for_cluster(conn, cluster_id).await? else {
+        return Ok(());
+    };
+    if op.state != crate::operations::model::OperationState::Waiting
+        || op.kind == OperationKind::Delete
+    {
+        return Ok(());
+    }
+    let target = op.k8s_generation.or(current_generation).unwrap_or(i64::MAX);
+    if phase == "Ready" && observed_generation.is_some_and(|g| g >= target) {
+        ops::mark_succeeded(
+            conn,
+            op.id,
+            &format!("cluster Ready at generation {target}"),
+        )
+        .await?;
+        tracing::info!(operation = %op.id, kind = %op.kind, "operation succeeded");
+    }
+    Ok(())
+}
+
+/// The Elasticsearch resource of a deleting cluster is gone: finish the delete operation.
+async fn complete_delete(conn: &mut PgConnection, cluster_id: Uuid) -> AppResult<()> {
+    let Some(op) = ops::active_for_cluster(conn, cluster_id).await? else {
+        return Ok(());
+    };
+    if op.kind != OperationKind::Delete
+        || op.state != crate::operations::model::OperationState::Waiting
+    {
+        return Ok(());
+    }
+    clusters::mark_deleted(conn, cluster_id).await?;
+    ops::mark_succeeded(conn, op.id, "Elasticsearch resource deleted").await?;
+    tracing::info!(operation = %op.id, "cluster deleted");
+    Ok(())
+}
+
+fn pod_reason(obj: &Value) -> String {
+    let statuses = obj["status"]["containerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for s in &statuses {
+        for state in ["waiting", "terminated"] {
+            if let Some(reason) = s["state"][state]["reason"].as_str() {
+                return reason.to_owned();
+            }
+        }
+    }
+    let conditions = obj["status"]["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for c in &conditions {
+        if c["status"] == "False" {
+            let reason = c["reason"].as_str().unwrap_or("");
+            let message = c["message"].as_str().unwrap_or("");
+            if !reason.is_empty() || !message.is_empty() {
+                return format!("{reason} {message}").trim().to_owned();
+            }
+        }
+    }
+    String::new()
+}
+
+async fn record_pod(conn: &mut PgConnection, cluster_id: Uuid, obj: &Value) -> AppResult<()> {
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+    let node_set = obj["metadata"]["labels"][labels::NODE_SET]
+        .as_str()
+        .unwrap_or("");
+    let component = obj["metadata"]["labels"][labels::NAME]
+        .as_str()
+        .unwrap_or("elasticsearch");
+    let phase = obj["status"]["phase"].as_str().unwrap_or("Pending");
+    let ready = obj["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    });
+    let restarts: i64 = obj["status"]["containerStatuses"]
+        .as_array()
+        .map(|cs| cs.iter().filter_map(|c| c["restartCount"].as_i64()).sum())
+        .unwrap_or(0);
+    let node = obj["spec"]["nodeName"].as_str().unwrap_or("");
+    let started = obj["status"]["startTime"]
+        .as_str()
+        .or(obj["metadata"]["creationTimestamp"].as_str())
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&chrono::Utc));
+    let reason = if ready {
+        String::new()
+    } else {
+        pod_reason(obj)
+    };
+    sqlx::query!(
+        r#"INSERT INTO cluster_pods (cluster_id, name, node_set, component, phase, ready, restarts, node_name,
+                                     reason, started_at, observed_at)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()
+           WHERE EXISTS (SELECT 1 FROM clusters WHERE id = $1 AND deleted_at IS NULL)
+           ON CONFLICT (cluster_id, name) DO UPDATE SET node_set = $3, component = $4, phase = $5, ready = $6,
+               restarts = $7, node_name = $8, reason = $9, started_at = $10, observed_at = now()"#,
+        cluster_id,
+        name,
+        node_set,
+        component,
+        phase,
+        ready,
+        restarts as i32,
+        node,
+        reason,
+        started
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Keep `kube_contact` current: the last time the watches worked, or since when they fail.
+async fn record_contact(state: &AppState, conn: &mut PgConnection) -> AppResult<()> {
+    match state.cache.failing_since() {
+        None if state.cache.is_synced() => {
+            sqlx::query!("UPDATE kube_contact SET last_ok_at = now(), unreachable_since = NULL")
+                .execute(&mut *conn)
+                .await?;
+        }
+        None => {}
+        Some(since) => {
+            sqlx::query!(
+                "UPDATE kube_contact SET unreachable_since = coalesce(unreachable_since, $1)",
+                since
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// When Kubernetes was last reachable, as the dashboards should tell it: `None` while the observer has
+/// contact (within `STALE_AFTER`), otherwise since when the status has been stale.
+pub async fn stale_since(
+    conn: &mut PgConnection,
+) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
+    let row = sqlx::query!("SELECT last_ok_at, unreachable_since FROM kube_contact")
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.and_then(|r| {
+        let quiet = chrono::Utc::now() - r.last_ok_at
+            > chrono::Duration::seconds(STALE_AFTER.as_secs() as i64);
+        match r.unreachable_since {
+            Some(since) => Some(since.min(r.last_ok_at)),
+            None if quiet => Some(r.last_ok_at),
+            None => None,
+        }
+    }))
+}
+
+/// No word from Kubernetes for this long makes the status stale.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
+
+/// Re-check waiting operations against the watch cache (an event may have arrived before the operation was
+/// marked applied), finish deletes whose resources are gone, and mark stalls.
+async fn periodic(state: &AppState, seen: &mut HashMap<Uuid, Seen>) -> AppResult<()> {
+    let mut conn = state.db.acquire().await?;
+    let waiting = sqlx::query!(
+        r#"SELECT o.cluster_id, o.kind, t.slug, c.name
+           FROM operations o JOIN clusters c ON c.id = o.cluster_id JOIN tenants t ON t.id = c.tenant_id
+           WHERE o.state = 'waiting'"#
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for w in waiting {
+        let (es_key, _) = engine::cluster_keys(&w.slug, &w.name);
+        let cached: Option<Arc<Value>> = state.cache.get(&es_key).await;
+        if w.kind == "delete" {
+            if cached.is_none() && state.cache.is_synced() {
+                complete_delete(&mut conn, w.cluster_id).await?;
+            }
+        } else if let Some(obj) = cached {
+            // Record the cached status first, so a completed operation never shows an older status.
+            record_elasticsearch(&mut conn, seen, w.cluster_id, &obj).await?;
+        }
+    }
+    record_contact(state, &mut conn).await?;
+    let stalled = ops::mark_stalled(&mut conn, state.config.stall_timeout).await?;
+    if stalled > 0 {
+        tracing::warn!(stalled, "operations marked stalled");
+    }
+    Ok(())
+}

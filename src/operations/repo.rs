@@ -1,0 +1,386 @@
+//! The operations repository: insert, read, and the state transitions (each one a single UPDATE guarded by
+//! the state it leaves, so two reconcilers can never move the same operation twice).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult, ResultExt};
+use crate::operations::model::{OperationKind, OperationState, Step};
+
+/// An operation row.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// Id.
+    pub id: Uuid,
+    /// The cluster it changes.
+    pub cluster_id: Uuid,
+    /// The cluster's tenant.
+    pub tenant_id: Uuid,
+    /// What it does.
+    pub kind: OperationKind,
+    /// Where it is.
+    pub state: OperationState,
+    /// Request parameters (kind-specific JSON).
+    pub params: Value,
+    /// Desired spec before the request.
+    pub spec_before: Option<Value>,
+    /// Desired spec after the request.
+    pub spec_after: Option<Value>,
+    /// The cluster generation this operation produces.
+    pub target_generation: i64,
+    /// Elasticsearch `metadata.generation` after the apply.
+    pub k8s_generation: Option<i64>,
+    /// Progress log.
+    pub steps: Vec<Step>,
+    /// The last error (a Kubernetes error while retrying, or why it failed).
+    pub last_error: Option<String>,
+    /// Set when no progress was seen for the stall timeout.
+    pub stalled_reason: Option<String>,
+    /// Apply attempts so far.
+    pub attempts: i32,
+    /// Who asked.
+    pub requested_by: Option<Uuid>,
+    /// When it was requested.
+    pub created_at: DateTime<Utc>,
+    /// When a reconciler first picked it up.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When its objects were applied.
+    pub applied_at: Option<DateTime<Utc>>,
+    /// When it finished.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl Operation {
+    /// Seconds from request to finish (or to now while active).
+    pub fn duration_secs(&self) -> i64 {
+        let end = self.finished_at.unwrap_or_else(Utc::now);
+        (end - self.created_at).num_seconds().max(0)
+    }
+}
+
+/// The columns of [`Operation`] in `SELECT` order, shared by every read.
+macro_rules! operation_columns {
+    () => {
+        r#"id, cluster_id, tenant_id, kind, state, params, spec_before, spec_after, target_generation,
+           k8s_generation, steps, last_error, stalled_reason, attempts, requested_by, created_at, started_at,
+           applied_at, finished_at"#
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct OperationRow {
+    id: Uuid,
+    cluster_id: Uuid,
+    tenant_id: Uuid,
+    kind: String,
+    state: String,
+    params: Value,
+    spec_before: Option<Value>,
+    spec_after: Option<Value>,
+    target_generation: i64,
+    k8s_generation: Option<i64>,
+    steps: Value,
+    last_error: Option<String>,
+    stalled_reason: Option<String>,
+    attempts: i32,
+    requested_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    applied_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<OperationRow> for Operation {
+    type Error = AppError;
+
+    fn try_from(r: OperationRow) -> Result<Self, AppError> {
+        let bad =
+            |what: &str| AppError::Internal(anyhow::anyhow!("operation {}: bad {what}", r.id));
+        Ok(Operation {
+            id: r.id,
+            cluster_id: r.cluster_id,
+            tenant_id: r.tenant_id,
+            kind: OperationKind::parse(&r.kind).ok_or_else(|| bad("kind"))?,
+            state: OperationState::parse(&r.state).ok_or_else(|| bad("state"))?,
+            params: r.params,
+            spec_before: r.spec_before,
+            spec_after: r.spec_after,
+            target_generation: r.target_generation,
+            k8s_generation: r.k8s_generation,
+            steps: serde_json::from_value(r.steps).map_err(|_| bad("steps"))?,
+            last_error: r.last_error,
+            stalled_reason: r.stalled_reason,
+            attempts: r.attempts,
+            requested_by: r.requested_by,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            applied_at: r.applied_at,
+            finished_at: r.finished_at,
+        })
+    }
+}
+
+fn convert(rows: Vec<OperationRow>) -> AppResult<Vec<Operation>> {
+    rows.into_iter().map(Operation::try_from).collect()
+}
+
+/// What a request records.
+#[derive(Debug, Clone)]
+pub struct NewOperation {
+    /// The cluster.
+    pub cluster_id: Uuid,
+    /// Its tenant.
+    pub tenant_id: Uuid,
+    /// What to do.
+    pub kind: OperationKind,
+    /// Kind-specific parameters.
+    pub params: Value,
+    /// Spec before (None for create).
+    pub spec_before: Option<Value>,
+    /// Spec after (None for delete).
+    pub spec_after: Option<Value>,
+    /// Generation the change produces.
+    pub target_generation: i64,
+    /// Who asked.
+    pub requested_by: Option<Uuid>,
+}
+
+/// Insert a pending operation. A second active operation on the same cluster is a 409.
+#[tracing::instrument(skip(conn, op), fields(kind = %op.kind))]
+pub async fn insert(conn: &mut PgConnection, op: NewOperation) -> AppResult<Operation> {
+    let first_step =
+        serde_json::json!([{ "at": Utc::now(), "message": format!("{} requested", op.kind) }]);
+    let row = sqlx::query_as::<_, OperationRow>(concat!(
+        "INSERT INTO operations (cluster_id, tenant_id, kind, params, spec_before, spec_after, \
+         target_generation, requested_by, steps) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
+        operation_columns!()
+    ))
+    .bind(op.cluster_id)
+    .bind(op.tenant_id)
+    .bind(op.kind.as_str())
+    .bind(op.params)
+    .bind(op.spec_before)
+    .bind(op.spec_after)
+    .bind(op.target_generation)
+    .bind(op.requested_by)
+    .bind(first_step)
+    .fetch_one(&mut *conn)
+    .await
+    .on_constraint("operations_one_active_key", || {
+        AppError::Conflict(
+            "Another operation is in progress on this cluster; wait for it to finish or cancel it.".into(),
+        )
+    })?;
+    row.try_into()
+}
+
+/// One operation of a tenant (404 for other tenants' operations).
+#[tracing::instrument(skip(conn))]
+pub async fn get(conn: &mut PgConnection, tenant_id: Uuid, id: Uuid) -> AppResult<Operation> {
+    let row = sqlx::query_as::<_, OperationRow>(concat!(
+        "SELECT ",
+        operation_columns!(),
+        " FROM operations WHERE id = $1 AND tenant_id = $2"
+    ))
+    .bind(id)
+    .bind(tenant_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    row.try_into()
+}
+
+/// The latest operations of a cluster, newest first.
+#[tracing::instrument(skip(conn))]
+pub async fn list_for_cluster(
+    conn: &mut PgConnection,
+    cluster_id: Uuid,
+    limit: i64,
+) -> AppResult<Vec<Operation>> {
+    let rows = sqlx::query_as::<_, OperationRow>(concat!(
+        "SELECT ",
+        operation_columns!(),
+        " FROM operations WHERE cluster_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    ))
+    .bind(cluster_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    convert(rows)
+}
+
+/// The active operation of a cluster, if any.
+pub async fn active_for_cluster(
+    conn: &mut PgConnection,
+    cluster_id: Uuid,
+) -> AppResult<Option<Operation>> {
+    let row = sqlx::query_as::<_, OperationRow>(concat!(
+        "SELECT ",
+        operation_columns!(),
+        " FROM operations WHERE cluster_id = $1 AND state IN ('pending', 'applying', 'waiting')"
+    ))
+    .bind(cluster_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(Operation::try_from).transpose()
+}
+
+/// Claim the oldest runnable operation (pending, or applying and due for a retry), skipping rows another
+/// reconciler holds. The row stays locked until the caller's transaction ends.
+pub async fn claim_next(conn: &mut PgConnection) -> AppResult<Option<Operation>> {
+    let row = sqlx::query_as::<_, OperationRow>(concat!(
+        "SELECT ",
+        operation_columns!(),
+        " FROM operations WHERE state IN ('pending', 'applying') AND next_attempt_at <= now() \
+          ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+    ))
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(Operation::try_from).transpose()
+}
+
+/// Append a step to the log (and count it as progress).
+pub async fn add_step(conn: &mut PgConnection, id: Uuid, message: &str) -> AppResult<()> {
+    let step = serde_json::json!([{ "at": Utc::now(), "message": message }]);
+    sqlx::query(
+        "UPDATE operations SET steps = steps || $2::jsonb, last_progress_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(step)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The objects were applied: move to `waiting` until the observer sees the generation Ready.
+pub async fn mark_applied(
+    conn: &mut PgConnection,
+    id: Uuid,
+    k8s_generation: Option<i64>,
+    message: &str,
+) -> AppResult<()> {
+    let step = serde_json::json!([{ "at": Utc::now(), "message": message }]);
+    sqlx::query(
+        "UPDATE operations SET state = 'waiting', k8s_generation = $2, applied_at = now(), \
+         started_at = coalesce(started_at, now()), attempts = attempts + 1, last_error = NULL, \
+         steps = steps || $3::jsonb, last_progress_at = now() \
+         WHERE id = $1 AND state IN ('pending', 'applying')",
+    )
+    .bind(id)
+    .bind(k8s_generation)
+    .bind(step)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Kubernetes refused or was unreachable: stay `applying` and retry after `retry_in`.
+pub async fn mark_retry(
+    conn: &mut PgConnection,
+    id: Uuid,
+    error: &str,
+    retry_in: std::time::Duration,
+) -> AppResult<()> {
+    let millis = i64::try_from(retry_in.as_millis()).unwrap_or(i64::MAX);
+    sqlx::query(
+        "UPDATE operations SET state = 'applying', started_at = coalesce(started_at, now()), \
+         attempts = attempts + 1, last_error = $2, \
+         next_attempt_at = now() + make_interval(secs => $3::double precision / 1000) \
+         WHERE id = $1 AND state IN ('pending', 'applying')",
+    )
+    .bind(id)
+    .bind(format!("waiting for Kubernetes: {error}"))
+    .bind(millis as f64)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Finish a waiting operation successfully. Returns false when it was not waiting (already finished).
+pub async fn mark_succeeded(conn: &mut PgConnection, id: Uuid, message: &str) -> AppResult<bool> {
+    let step = serde_json::json!([{ "at": Utc::now(), "message": message }]);
+    let done = sqlx::query(
+        "UPDATE operations SET state = 'succeeded', finished_at = now(), stalled_reason = NULL, \
+         steps = steps || $2::jsonb, last_progress_at = now() WHERE id = $1 AND state = 'waiting'",
+    )
+    .bind(id)
+    .bind(step)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Give up on an active operation.
+pub async fn mark_failed(conn: &mut PgConnection, id: Uuid, error: &str) -> AppResult<()> {
+    let step = serde_json::json!([{ "at": Utc::now(), "message": format!("failed: {error}") }]);
+    sqlx::query(
+        "UPDATE operations SET state = 'failed', finished_at = now(), last_error = $2, \
+         steps = steps || $3::jsonb WHERE id = $1 AND state IN ('pending', 'applying', 'waiting')",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(step)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Mark waiting operations that made no progress for `timeout` as stalled; returns how many.
+pub async fn mark_stalled(conn: &mut PgConnection, timeout: std::time::Duration) -> AppResult<u64> {
+    let secs = timeout.as_secs_f64();
+    let done = sqlx::query(
+        r#"UPDATE operations o SET stalled_reason = coalesce(
+               (SELECT 'pod ' || p.name || ' is not ready' || CASE WHEN p.reason <> '' THEN ': ' || p.reason ELSE '' END
+                  FROM cluster_pods p WHERE p.cluster_id = o.cluster_id AND NOT p.ready ORDER BY p.name LIMIT 1),
+               'no progress from Kubernetes for ' || $1::double precision::bigint || ' s')
+           WHERE o.state IN ('waiting', 'applying') AND o.stalled_reason IS NULL
+             AND o.last_progress_at < now() - make_interval(secs => $1::double precision)"#,
+    )
+    .bind(secs)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Note progress on a cluster's waiting operation (clears a stall).
+pub async fn note_progress(conn: &mut PgConnection, cluster_id: Uuid) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE operations SET last_progress_at = now(), stalled_reason = NULL \
+         WHERE cluster_id = $1 AND state = 'waiting'",
+    )
+    .bind(cluster_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Lock a tenant's operation for a state change by a user (cancel).
+pub async fn lock(conn: &mut PgConnection, tenant_id: Uuid, id: Uuid) -> AppResult<Operation> {
+    let row = sqlx::query_as::<_, OperationRow>(concat!(
+        "SELECT ",
+        operation_columns!(),
+        " FROM operations WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
+    ))
+    .bind(id)
+    .bind(tenant_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    row.try_into()
+}
+
+/// Set a locked pending operation to cancelled.
+pub async fn set_cancelled(conn: &mut PgConnection, id: Uuid, by: &str) -> AppResult<()> {
+    let step = serde_json::json!([{ "at": Utc::now(), "message": format!("cancelled by {by}") }]);
+    sqlx::query(
+        "UPDATE operations SET state = 'cancelled', finished_at = now(), steps = steps || $2::jsonb \
+         WHERE id = $1 AND state = 'pending'",
+    )
+    .bind(id)
+    .bind(step)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,353 @@
+//! Charts rendered on the server as inline SVG: the nodes-ready and health history of a cluster, and its
+//! allocated resources against the tenant's quota. Only presentation attributes (`fill`, `stroke`, ...):
+//! the CSP forbids `style` attributes, and there is no client-side charting. Every chart has a `<title>` and
+//! a `<desc>` saying in words what it shows, for screen readers. All text is escaped here.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use crate::clusters::repo::HistoryPoint;
+use crate::web::clusters::format;
+
+/// Escape text for SVG/HTML.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The fill of a health.
+pub fn health_color(health: &str) -> &'static str {
+    match health {
+        "green" => "#1a9c5b",
+        "yellow" => "#d6a100",
+        "red" => "#cc3b30",
+        _ => "#8a94a3",
+    }
+}
+
+/// A history point as drawn: time, health, ready nodes, desired nodes.
+type Point<'a> = (DateTime<Utc>, &'a str, i32, i32);
+
+const W: f64 = 640.0;
+const PLOT_X0: f64 = 40.0;
+const PLOT_X1: f64 = 628.0;
+const PLOT_Y0: f64 = 14.0;
+const PLOT_Y1: f64 = 124.0;
+const STRIP_Y: f64 = 136.0;
+const STRIP_H: f64 = 12.0;
+const H: f64 = 190.0;
+
+/// The nodes-ready and desired-nodes history as step lines, with a strip coloured by health underneath.
+/// `current` (health, ready, desired) extends the lines to `now`.
+pub fn history_chart(
+    points: &[HistoryPoint],
+    current: (&str, i32, i32),
+    now: DateTime<Utc>,
+) -> String {
+    let mut svg = String::new();
+    let (cur_health, cur_ready, cur_desired) = current;
+    let mut pts: Vec<Point<'_>> = points
+        .iter()
+        .map(|p| (p.at, p.health.as_str(), p.nodes_ready, p.nodes_desired))
+        .collect();
+    if pts.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<svg class="chart" viewBox="0 0 {W} 60" role="img" aria-labelledby="history-title"><title id="history-title">No status history yet</title><text x="{x}" y="34" text-anchor="middle" fill="#5b6776" font-size="14">No status history yet: it starts with the first observation.</text></svg>"##,
+            x = W / 2.0
+        );
+        return svg;
+    }
+    let start = pts[0].0;
+    let end = now.max(start + chrono::Duration::seconds(10));
+    pts.push((end, cur_health, cur_ready, cur_desired));
+    let span = (end - start).num_milliseconds().max(1) as f64;
+    let x = |t: DateTime<Utc>| {
+        PLOT_X0 + (t - start).num_milliseconds() as f64 / span * (PLOT_X1 - PLOT_X0)
+    };
+    let ymax = pts.iter().map(|p| p.2.max(p.3)).max().unwrap_or(1).max(1);
+    let y = |v: i32| PLOT_Y1 - f64::from(v) / f64::from(ymax) * (PLOT_Y1 - PLOT_Y0);
+
+    let first_ready = pts[0].2;
+    let desc = format!(
+        "From {} to now, ready nodes went from {first_ready} to {cur_ready} (desired {cur_desired}); health is {cur_health} now.",
+        format::timestamp(start)
+    );
+    let _ = write!(
+        svg,
+        r##"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="history-title history-desc"><title id="history-title">Nodes ready and health over time</title><desc id="history-desc">{}</desc>"##,
+        esc(&desc)
+    );
+    // Grid and y labels.
+    for v in [0, ymax / 2, ymax] {
+        if v == ymax / 2 && (v == 0 || v == ymax) {
+            continue;
+        }
+        let yy = y(v);
+        let _ = write!(
+            svg,
+            r##"<line x1="{PLOT_X0}" y1="{yy:.1}" x2="{PLOT_X1}" y2="{yy:.1}" stroke="#d9dee5" stroke-width="1"/><text x="{lx}" y="{ty:.1}" text-anchor="end" fill="#5b6776" font-size="11">{v}</text>"##,
+            lx = PLOT_X0 - 6.0,
+            ty = yy + 4.0
+        );
+    }
+    // Step paths.
+    let step_path = |value: &dyn Fn(&Point<'_>) -> i32| {
+        let mut d = format!("M{:.1},{:.1}", x(pts[0].0), y(value(&pts[0])));
+        for w in pts.windows(2) {
+            let _ = write!(d, " H{:.1} V{:.1}", x(w[1].0), y(value(&w[1])));
+        }
+        d
+    };
+    let ready = step_path(&|p| p.2);
+    let desired = step_path(&|p| p.3);
+    let _ = write!(
+        svg,
+        r##"<path d="{ready} V{b:.1} H{x0:.1} Z" fill="#0b64dd" fill-opacity="0.12" stroke="none"/><path d="{desired}" fill="none" stroke="#5b6776" stroke-width="1.5" stroke-dasharray="5 4"/><path d="{ready}" fill="none" stroke="#0b64dd" stroke-width="2.5"/>"##,
+        b = PLOT_Y1,
+        x0 = x(pts[0].0)
+    );
+    // Health strip.
+    for w in pts.windows(2) {
+        let (x1, x2) = (x(w[0].0), x(w[1].0));
+        if x2 - x1 <= 0.0 {
+            continue;
+        }
+        let _ = write!(
+            svg,
+            r##"<rect x="{x1:.1}" y="{STRIP_Y}" width="{wd:.1}" height="{STRIP_H}" fill="{}"><title>{}</title></rect>"##,
+            health_color(w[0].1),
+            esc(&format!("{} from {}", w[0].1, format::timestamp(w[0].0))),
+            wd = x2 - x1
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="{lx}" y="{ty}" text-anchor="end" fill="#5b6776" font-size="11">health</text>"##,
+        lx = PLOT_X0 - 6.0,
+        ty = STRIP_Y + 10.0
+    );
+    // Time labels and legend.
+    let _ = write!(
+        svg,
+        r##"<text x="{PLOT_X0}" y="166" fill="#5b6776" font-size="11">{}</text><text x="{PLOT_X1}" y="166" text-anchor="end" fill="#5b6776" font-size="11">now</text>"##,
+        esc(&start.format("%H:%M:%S UTC").to_string())
+    );
+    let _ = write!(
+        svg,
+        r##"<g font-size="11" fill="#1c2430"><line x1="{a}" y1="182" x2="{b}" y2="182" stroke="#0b64dd" stroke-width="2.5"/><text x="{c}" y="186">ready nodes</text><line x1="{d}" y1="182" x2="{e}" y2="182" stroke="#5b6776" stroke-width="1.5" stroke-dasharray="5 4"/><text x="{f}" y="186">desired nodes</text></g></svg>"##,
+        a = PLOT_X0,
+        b = PLOT_X0 + 18.0,
+        c = PLOT_X0 + 24.0,
+        d = PLOT_X0 + 110.0,
+        e = PLOT_X0 + 128.0,
+        f = PLOT_X0 + 134.0
+    );
+    svg
+}
+
+/// One coloured part of a resource bar.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    /// Legend label (node set name, `Kibana`).
+    pub label: String,
+    /// Amount per dimension: nodes, CPU millicores, memory MiB, storage GiB.
+    pub amounts: [i64; 4],
+}
+
+const PALETTE: [&str; 6] = [
+    "#0b64dd", "#5b9bf0", "#1a9c5b", "#7b4fc9", "#c77700", "#0f8a9d",
+];
+const KIBANA: &str = "#d6457f";
+const OTHERS: &str = "#b3bdca";
+const FREE: &str = "#eef1f5";
+
+/// This cluster's allocation (per node set and Kibana) next to the tenant's other clusters and the limit,
+/// one bar per dimension. `tenant_usage` and `limits` are `[nodes, cpu, memory, storage]`.
+pub fn resources_chart(segments: &[Segment], tenant_usage: [i64; 4], limits: [i64; 4]) -> String {
+    const LABEL_W: f64 = 78.0;
+    const BAR_X1: f64 = 470.0;
+    const ROW_H: f64 = 34.0;
+    let names = ["Nodes", "CPU", "Memory", "Storage"];
+    let fmt = |dim: usize, v: i64| match dim {
+        0 => v.to_string(),
+        1 => format::cpu(v),
+        2 => format::memory(v),
+        _ => format::storage(v),
+    };
+    let legend_rows = (segments.len() + 2).div_ceil(4);
+    let height = 8.0 + ROW_H * 4.0 + 20.0 * legend_rows as f64;
+    let mut desc = String::new();
+    let mut body = String::new();
+    for dim in 0..4 {
+        let this: i64 = segments.iter().map(|s| s.amounts[dim]).sum();
+        let others = (tenant_usage[dim] - this).max(0);
+        let scale_max = limits[dim].max(tenant_usage[dim]).max(1) as f64;
+        let top = 8.0 + ROW_H * dim as f64;
+        let _ = write!(
+            body,
+            r##"<text x="0" y="{ty:.1}" font-size="12" fill="#1c2430">{}</text><rect x="{LABEL_W}" y="{top:.1}" width="{bw:.1}" height="16" fill="{FREE}" rx="3"/>"##,
+            names[dim],
+            ty = top + 12.0,
+            bw = BAR_X1 - LABEL_W
+        );
+        let mut cursor = LABEL_W;
+        let mut draw = |amount: i64, fill: &str, tip: String, body: &mut String| {
+            if amount <= 0 {
+                return;
+            }
+            let w = amount as f64 / scale_max * (BAR_X1 - LABEL_W);
+            let _ = write!(
+                body,
+                r##"<rect x="{cursor:.1}" y="{top:.1}" width="{w:.1}" height="16" fill="{fill}"><title>{}</title></rect>"##,
+                esc(&tip)
+            );
+            cursor += w;
+        };
+        for (i, s) in segments.iter().enumerate() {
+            let fill = if s.label == "Kibana" {
+                KIBANA
+            } else {
+                PALETTE[i % PALETTE.len()]
+            };
+            draw(
+                s.amounts[dim],
+                fill,
+                format!("{}: {}", s.label, fmt(dim, s.amounts[dim])),
+                &mut body,
+            );
+        }
+        draw(
+            others,
+            OTHERS,
+            format!("other clusters: {}", fmt(dim, others)),
+            &mut body,
+        );
+        let _ = write!(
+            body,
+            r##"<text x="{tx}" y="{ty:.1}" font-size="12" fill="#1c2430">{} <tspan fill="#5b6776">of {} quota</tspan></text>"##,
+            esc(&fmt(dim, this)),
+            esc(&fmt(dim, limits[dim])),
+            tx = BAR_X1 + 8.0,
+            ty = top + 12.0
+        );
+        let _ = write!(
+            desc,
+            "{}: this cluster {}, other clusters {}, quota {}. ",
+            names[dim],
+            fmt(dim, this),
+            fmt(dim, others),
+            fmt(dim, limits[dim])
+        );
+    }
+    // Legend.
+    let mut items: Vec<(String, &str)> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let fill = if s.label == "Kibana" {
+                KIBANA
+            } else {
+                PALETTE[i % PALETTE.len()]
+            };
+            (s.label.clone(), fill)
+        })
+        .collect();
+    items.push(("other clusters".into(), OTHERS));
+    items.push(("free".into(), FREE));
+    for (i, (label, fill)) in items.iter().enumerate() {
+        let (col, row) = (i % 4, i / 4);
+        let lx = col as f64 * 150.0;
+        let ly = 8.0 + ROW_H * 4.0 + 20.0 * row as f64;
+        let _ = write!(
+            body,
+            r##"<rect x="{lx:.1}" y="{ly:.1}" width="12" height="12" fill="{fill}" stroke="#d9dee5"/><text x="{tx:.1}" y="{ty:.1}" font-size="11" fill="#1c2430">{}</text>"##,
+            esc(label),
+            tx = lx + 17.0,
+            ty = ly + 10.0
+        );
+    }
+    format!(
+        r##"<svg class="chart" viewBox="0 0 {W} {height:.0}" role="img" aria-labelledby="resources-title resources-desc"><title id="resources-title">Allocated resources against the tenant quota</title><desc id="resources-desc">{}</desc>{body}</svg>"##,
+        esc(desc.trim())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(
+        secs_ago: i64,
+        health: &str,
+        ready: i32,
+        desired: i32,
+        now: DateTime<Utc>,
+    ) -> HistoryPoint {
+        HistoryPoint {
+            at: now - chrono::Duration::seconds(secs_ago),
+            health: health.into(),
+            nodes_ready: ready,
+            nodes_desired: desired,
+        }
+    }
+
+    #[test]
+    fn history_draws_lines_strip_and_words() {
+        let now = Utc::now();
+        let pts = vec![
+            point(60, "unknown", 0, 3, now),
+            point(40, "yellow", 1, 3, now),
+            point(20, "green", 3, 3, now),
+        ];
+        let svg = history_chart(&pts, ("green", 3, 3), now);
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.ends_with("</svg>"));
+        assert!(svg.contains("ready nodes went from 0 to 3"));
+        assert_eq!(
+            svg.matches("<rect").count(),
+            3,
+            "one strip segment per point"
+        );
+        assert!(svg.contains("#1a9c5b") && svg.contains("#d6a100"));
+        assert!(!svg.contains("style="), "no inline styles under the CSP");
+    }
+
+    #[test]
+    fn empty_history_says_so() {
+        let svg = history_chart(&[], ("unknown", 0, 3), Utc::now());
+        assert!(svg.contains("No status history yet"));
+    }
+
+    #[test]
+    fn resources_show_this_cluster_others_and_quota() {
+        let segments = vec![
+            Segment {
+                label: "data".into(),
+                amounts: [3, 3000, 6144, 30],
+            },
+            Segment {
+                label: "Kibana".into(),
+                amounts: [0, 500, 1024, 0],
+            },
+        ];
+        let svg = resources_chart(&segments, [5, 5500, 9216, 50], [20, 20_000, 65_536, 1000]);
+        assert!(
+            svg.contains("CPU: this cluster 3.5 cores, other clusters 2 cores, quota 20 cores.")
+        );
+        assert!(svg.contains("other clusters"));
+        assert!(!svg.contains("style="));
+        assert_eq!(esc("<a&\"'>"), "&lt;a&amp;&quot;&#39;&gt;");
+    }
+}

@@ -1,0 +1,392 @@
+//! The actions without sizes, each behind a confirmation page (`GET` explains, `POST` does it): rolling
+//! restart (`/restart`), deletion protection on or off (`/protection`), delete (`/delete`, the user types
+//! the cluster's name), cancel a pending operation (`/operations/{id}/cancel`). None changes the quota usage
+//! upwards, so none shows a quota preview (a delete frees the cluster's share, which the page says).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::TenantAccess;
+use crate::clusters::repo::{self, Cluster};
+use crate::clusters::service;
+use crate::error::{AppError, AppResult};
+use crate::operations::model::OperationState;
+use crate::operations::repo as ops;
+use crate::request_meta::RequestMeta;
+use crate::state::AppState;
+use crate::web::clusters::{caller, cluster_path, conflict_to_flash, format, require_change};
+use crate::web::flash::{self, FlashKind};
+use crate::web::layout::Layout;
+use crate::web::nav;
+
+/// `templates/clusters/confirm.html`.
+#[derive(Template, WebTemplate)]
+#[template(path = "clusters/confirm.html")]
+pub struct ConfirmPage {
+    /// Base layout.
+    pub layout: Layout,
+    /// Tenant slug.
+    pub slug: String,
+    /// Cluster name.
+    pub name: String,
+    /// Breadcrumb label of the action.
+    pub action: String,
+    /// Heading (a question).
+    pub heading: String,
+    /// What will happen.
+    pub points: Vec<String>,
+    /// Where the form posts.
+    pub post_url: String,
+    /// Hidden fields.
+    pub hidden: Vec<(String, String)>,
+    /// Confirm button text.
+    pub button: String,
+    /// A destructive action (red button).
+    pub danger: bool,
+    /// Ask for the cluster's name.
+    pub type_name: bool,
+    /// What was typed.
+    pub typed: String,
+    /// Message at the typed name.
+    pub err_confirm: String,
+    /// A warning above the form (empty: none).
+    pub warning: String,
+}
+
+impl ConfirmPage {
+    async fn new(
+        state: &AppState,
+        access: &TenantAccess,
+        cluster: &Cluster,
+        action: &str,
+        heading: String,
+        points: Vec<String>,
+    ) -> AppResult<Self> {
+        let slug = access.tenant.slug.to_string();
+        Ok(Self {
+            layout: nav::layout_for(state, &access.user, &heading, Some(&slug)).await?,
+            post_url: format!("{}/{}", cluster_path(&slug, &cluster.name), action),
+            name: cluster.name.clone(),
+            action: action.to_owned(),
+            heading,
+            points,
+            hidden: Vec::new(),
+            button: String::new(),
+            danger: false,
+            type_name: false,
+            typed: String::new(),
+            err_confirm: String::new(),
+            warning: String::new(),
+            slug,
+        })
+    }
+}
+
+async fn load(state: &AppState, access: &TenantAccess, name: &str) -> AppResult<(Cluster, bool)> {
+    let mut conn = state.db.acquire().await?;
+    let cluster = repo::get_by_name(&mut conn, access.tenant.id, name).await?;
+    let busy = ops::active_for_cluster(&mut conn, cluster.id)
+        .await?
+        .is_some();
+    Ok((cluster, busy))
+}
+
+const BUSY: &str = "An operation is in progress on this cluster: this request will be refused until it has finished.";
+
+/// `GET /t/{tenant}/clusters/{name}/restart`.
+#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
+pub async fn restart_page(
+    State(state): State<AppState>,
+    access: TenantAccess,
+    Path((_tenant, name)): Path<(String, String)>,
+) -> AppResult<Response> {
+    require_change(&access)?;
+    let (cluster, busy) = load(&state, &access, &name).await?;
+    let mut page = ConfirmPage::new(
+        &state,
+        &access,
+        &cluster,
+        "restart",
+        format!("Restart {}?", cluster.name),
+        vec![
+            format!(
+                "All {} Elasticsearch nodes restart, one at a time; the cluster stays available if its indices have replicas.",
+                cluster.resources.nodes
+            ),
+            "The spec does not change and neither does the quota usage.".into(),
+        ],
+    )
+    .await?;
+    page.button = "Restart the cluster".into();
+    if busy {
+        page.warning = BUSY.into();
+    }
+    Ok(page.into_response())
+}
+
+/// `POST /t/{tenant}/clusters/{name}/restart`.
+#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
+pub async fn restart(
+    State(state): State<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    Path((_tenant, name)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let slug = access.tenant.slug.to_string();
+    let result = service::restart(&state, &caller(&access, meta), &name)
+        .await
+        .map(|_| {
+            flash::redirect(
+                &cluster_path(&slug, &name),
+                FlashKind::Success,
+                format!("Restarting {name}: nodes restart one at a time."),
+            )
+        });
+    conflict_to_flash(result, &slug, &name)
+}
+
+/// The protection form.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProtectionForm {
+    /// `on` or `off`.
+    #[serde(default)]
+    pub protection: String,
+}
+
+/// `GET /t/{tenant}/clusters/{name}/protection`.
+#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
+pub async fn protection_page(
+    State(state): State<AppState>,
+    access: TenantAccess,
+    Path((_tenant, name)): Path<(String, String)>,
+) -> AppResult<Response> {
+    require_change(&access)?;
+    let (cluster, _) = load(&state, &access, &name).await?;
+    let on = !cluster.deletion_protection;
+    let (heading, points) = if on {
+        (
+            format!("Turn on deletion protection for {}?", cluster.name),
+            vec![
+                "While it is on, the cluster cannot be deleted, from the portal or the API."
+                    .to_owned(),
+            ],
+        )
+    } else {
+        (
+            format!("Turn off deletion protection for {}?", cluster.name),
+            vec!["Afterwards, any member who may change clusters can delete this one.".to_owned()],
+        )
+    };
+    let mut page =
+        ConfirmPage::new(&state, &access, &cluster, "protection", heading, points).await?;
+    page.hidden
+        .push(("protection".into(), if on { "on" } else { "off" }.into()));
+    page.button = if on {
+        "Turn on deletion protection".into()
+    } else {
+        "Turn off deletion protection".into()
+    };
+    page.danger = !on;
+    Ok(page.into_response())
+}
+
+/// `POST /t/{tenant}/clusters/{name}/protection`.
+#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
+pub async fn protection(
+    State(state): State<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    Path((_tenant, name)): Path<(String, String)>,
+    Form(form): Form<ProtectionForm>,
+) -> AppResult<Response> {
+    let on = match form.protection.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(AppError::BadRequest("protection must be on or off".into())),
+    };
+    let slug = access.tenant.slug.to_string();
+    service::set_deletion_protection(&state, &caller(&access, meta), &name, on).await?;
+    Ok(flash::redirect(
+        &cluster_path(&slug, &name),
+        FlashKind::Success,
+        if on {
+            "Deletion protection is on."
+        } else {
+            "Deletion protection is off."
+        },
+    ))
+}
+
+/// The delete form.
+#[derive(Debug, Default, Deserialize)]
+pub struct DeleteForm {
+    /// The cluster's name, typed again.
+    #[serde(default)]
+    pub confirm_name: String,
+}
+
+async fn delete_confirm_page(
+    state: &AppState,
+    access: &TenantAccess,
+    cluster: &Cluster,
+    busy: bool,
+) -> AppResult<ConfirmPage> {
+    let r = &cluster.resources;
+    let mut page = ConfirmPage::new(
+        state,
+        access,
+        cluster,
+        "delete",
+        format!("Delete {}?", cluster.name),
+        vec![
+            "The Elasticsearch cluster, its Kibana and their data volumes are removed. This cannot be undone.".into(),
+            format!(
+                "It frees {} node{}, {}, {} memory and {} storage of your tenant's quota.",
+                r.nodes,
+                if r.nodes == 1 { "" } else { "s" },
+                format::cpu(r.cpu_millis),
+                format::memory(r.memory_mib),
+                format::storage(r.storage_gib)
+            ),
+        ],
+    )
+    .await?;
+    page.button = "Delete this cluster".into();
+    page.danger = true;
+    page.type_name = true;
+    if cluster.deletion_protection {
+        page.warning = "Deletion protection is on: turn it off first.".into();
+    } else if busy {
+        page.warning = BUSY.into();
+    }
+    Ok(page)
+}
+
+/// `GET /t/{tenant}/clusters/{name}/delete`.
+#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
+pub async fn delete_page(
+    State(state): State<AppState>,
+    access: TenantAccess,
+    Path((_tenant, name)): Path<(String, String)>,
+) -> AppResult<Response> {
+    require_change(&access)?;
+    let (cluster, busy) = load(&state, &access, &name).await?;
+    Ok(delete_confirm_page(&state, &access, &cluster, busy)
+        .await?
+        .into_response())
+}
+
+/// `POST /t/{tenant}/clusters/{name}/delete`.
+#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
+pub async fn delete(
+    State(state): State<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    Path((_tenant, name)): Path<(String, String)>,
+    Form(form): Form<DeleteForm>,
+) -> AppResult<Response> {
+    let slug = access.tenant.slug.to_string();
+    let result =
+        match service::delete(&state, &caller(&access, meta), &name, &form.confirm_name).await {
+            Ok(_) => Ok(flash::redirect(
+                &cluster_path(&slug, &name),
+                FlashKind::Success,
+                format!("Deleting {name}: its objects are being removed."),
+            )),
+            Err(AppError::Validation(errors)) => {
+                let (cluster, busy) = load(&state, &access, &name).await?;
+                let mut page = delete_confirm_page(&state, &access, &cluster, busy).await?;
+                page.typed = form.confirm_name.clone();
+                page.err_confirm = errors
+                    .get("confirm_name")
+                    .map_or_else(|| errors.to_string(), str::to_owned);
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            }
+            Err(e) => Err(e),
+        };
+    conflict_to_flash(result, &slug, &name)
+}
+
+/// Load a tenant's operation and check it belongs to the named cluster (404 otherwise).
+async fn load_operation(
+    state: &AppState,
+    access: &TenantAccess,
+    name: &str,
+    id: &str,
+) -> AppResult<(Cluster, ops::Operation)> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    let mut conn = state.db.acquire().await?;
+    let cluster = repo::get_by_name(&mut conn, access.tenant.id, name).await?;
+    let op = ops::get(&mut conn, access.tenant.id, id).await?;
+    if op.cluster_id != cluster.id {
+        return Err(AppError::NotFound);
+    }
+    Ok((cluster, op))
+}
+
+/// `GET /t/{tenant}/clusters/{name}/operations/{operation}/cancel`.
+#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
+pub async fn cancel_page(
+    State(state): State<AppState>,
+    access: TenantAccess,
+    Path((_tenant, name, id)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    require_change(&access)?;
+    let (cluster, op) = load_operation(&state, &access, &name, &id).await?;
+    let mut page = ConfirmPage::new(
+        &state,
+        &access,
+        &cluster,
+        "cancel",
+        format!("Cancel the {} operation on {}?", op.kind, cluster.name),
+        vec![
+            format!("Requested {}.", format::timestamp(op.created_at)),
+            "The requested change is undone: the cluster keeps the spec it had before.".into(),
+        ],
+    )
+    .await?;
+    page.post_url = format!(
+        "{}/operations/{}/cancel",
+        cluster_path(&page.slug, &cluster.name),
+        op.id
+    );
+    page.button = "Cancel the operation".into();
+    if op.state != OperationState::Pending {
+        page.warning = format!(
+            "This operation is {}: only pending operations can be cancelled.",
+            op.state
+        );
+    }
+    Ok(page.into_response())
+}
+
+/// `POST /t/{tenant}/clusters/{name}/operations/{operation}/cancel`.
+#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    access: TenantAccess,
+    meta: RequestMeta,
+    Path((_tenant, name, id)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let slug = access.tenant.slug.to_string();
+    let caller = caller(&access, meta);
+    let (_cluster, op) = load_operation(&state, &access, &name, &id).await?;
+    let result = service::cancel(&state, &caller, op.id).await.map(|op| {
+        let to = if op.kind == crate::operations::model::OperationKind::Create {
+            format!("/t/{slug}/clusters")
+        } else {
+            cluster_path(&slug, &name)
+        };
+        flash::redirect(
+            &to,
+            FlashKind::Success,
+            format!("The {} operation was cancelled.", op.kind),
+        )
+    });
+    conflict_to_flash(result, &slug, &name)
+}

@@ -1,0 +1,394 @@
+//! The cluster request form as the browser sends it: flat `application/x-www-form-urlencoded` pairs with
+//! dotted names (`node_sets.0.count`, `kibana.memory_mib`), kept as the user typed them so a re-rendered form
+//! shows their input unchanged. [`ClusterForm::to_input`] turns it into the [`ClusterSpecInput`] the spec
+//! validation takes; the field names match the validation's error names, so messages land beside the inputs.
+//!
+//! The form works without JavaScript: submit buttons named `action` add a node set (`add_node_set`), remove
+//! one (`remove_node_set:<index>`), preview the quota (`preview`) or send the request (`create`).
+
+use std::collections::BTreeMap;
+
+use crate::clusters::spec::{
+    ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput, SpecRules,
+};
+use crate::clusters::templates::Template;
+use crate::error::FieldErrors;
+use crate::tenants::quota::Resources;
+
+/// Node set indices above this are ignored (the rules allow far fewer sets; this bounds the parsing).
+const MAX_INDEX: usize = 64;
+
+/// What the submit button asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormAction {
+    /// Send the request.
+    Create,
+    /// Re-render with the quota preview for the current values.
+    Preview,
+    /// Append a node set.
+    AddNodeSet,
+    /// Remove the node set at this index.
+    RemoveNodeSet(usize),
+}
+
+impl FormAction {
+    fn parse(raw: &str) -> Self {
+        match raw {
+            "preview" => FormAction::Preview,
+            "add_node_set" => FormAction::AddNodeSet,
+            other => other
+                .strip_prefix("remove_node_set:")
+                .and_then(|i| i.parse().ok())
+                .map_or(FormAction::Create, FormAction::RemoveNodeSet),
+        }
+    }
+}
+
+/// One node set's fields, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeSetFields {
+    /// Node set name.
+    pub name: String,
+    /// Checked role names.
+    pub roles: Vec<String>,
+    /// Number of nodes.
+    pub count: String,
+    /// CPU per node, millicores.
+    pub cpu_millis: String,
+    /// Memory per node, MiB.
+    pub memory_mib: String,
+    /// Storage per node, GiB.
+    pub storage_gib: String,
+    /// Storage class (blank: the default class).
+    pub storage_class: String,
+    /// Node attributes as `key=value, key=value`.
+    pub attributes: String,
+}
+
+/// The whole form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterForm {
+    /// Cluster name.
+    pub name: String,
+    /// Template id the form started from.
+    pub template: String,
+    /// Elasticsearch version.
+    pub version: String,
+    /// Node sets.
+    pub node_sets: Vec<NodeSetFields>,
+    /// Kibana wanted.
+    pub kibana_enabled: bool,
+    /// Kibana instances.
+    pub kibana_count: String,
+    /// CPU per Kibana instance, millicores.
+    pub kibana_cpu_millis: String,
+    /// Memory per Kibana instance, MiB.
+    pub kibana_memory_mib: String,
+    /// HTTPS on the endpoints.
+    pub http_tls: bool,
+}
+
+impl ClusterForm {
+    /// The form pre-filled from a template. When the template's version is not offered any more, the newest
+    /// offered version of the same major is used (as the request service does).
+    pub fn from_template(template: &Template, rules: &SpecRules) -> Self {
+        let spec = &template.spec;
+        let version = if rules.allowed_versions.contains(&spec.version) {
+            spec.version
+        } else {
+            rules
+                .allowed_versions
+                .iter()
+                .filter(|v| v.major == spec.version.major)
+                .max()
+                .or(rules.allowed_versions.iter().max())
+                .copied()
+                .unwrap_or(spec.version)
+        };
+        let kibana = spec.kibana.as_ref();
+        Self {
+            name: String::new(),
+            template: template.id.to_owned(),
+            version: version.to_string(),
+            node_sets: spec
+                .node_sets
+                .iter()
+                .map(|s| NodeSetFields {
+                    name: s.name.to_string(),
+                    roles: s.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+                    count: s.count.to_string(),
+                    cpu_millis: s.cpu_millis.to_string(),
+                    memory_mib: s.memory_mib.to_string(),
+                    storage_gib: s.storage_gib.to_string(),
+                    storage_class: s
+                        .storage_class
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    attributes: s
+                        .attributes
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+                .collect(),
+            kibana_enabled: kibana.is_some(),
+            kibana_count: kibana.map_or("1".into(), |k| k.count.to_string()),
+            kibana_cpu_millis: kibana.map_or("500".into(), |k| k.cpu_millis.to_string()),
+            kibana_memory_mib: kibana.map_or("1024".into(), |k| k.memory_mib.to_string()),
+            http_tls: spec.http_tls,
+        }
+    }
+
+    /// Read the submitted pairs. Unknown names are ignored; node sets are ordered by their index.
+    pub fn parse(pairs: &[(String, String)]) -> (Self, FormAction) {
+        let mut form = ClusterForm::default();
+        let mut action = FormAction::Create;
+        let mut sets: BTreeMap<usize, NodeSetFields> = BTreeMap::new();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "name" => form.name = value.trim().to_owned(),
+                "template" => form.template = value.clone(),
+                "version" => form.version = value.clone(),
+                "http_tls" => form.http_tls = true,
+                "kibana.enabled" => form.kibana_enabled = true,
+                "kibana.count" => form.kibana_count = value.clone(),
+                "kibana.cpu_millis" => form.kibana_cpu_millis = value.clone(),
+                "kibana.memory_mib" => form.kibana_memory_mib = value.clone(),
+                "action" => action = FormAction::parse(value),
+                other => {
+                    let Some(rest) = other.strip_prefix("node_sets.") else {
+                        continue;
+                    };
+                    let Some((index, field)) = rest.split_once('.') else {
+                        continue;
+                    };
+                    let Some(index) = index.parse::<usize>().ok().filter(|i| *i <= MAX_INDEX)
+                    else {
+                        continue;
+                    };
+                    let set = sets.entry(index).or_default();
+                    match field {
+                        "name" => set.name = value.clone(),
+                        "roles" => set.roles.push(value.clone()),
+                        "count" => set.count = value.clone(),
+                        "cpu_millis" => set.cpu_millis = value.clone(),
+                        "memory_mib" => set.memory_mib = value.clone(),
+                        "storage_gib" => set.storage_gib = value.clone(),
+                        "storage_class" => set.storage_class = value.clone(),
+                        "attributes" => set.attributes = value.clone(),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        form.node_sets = sets.into_values().collect();
+        (form, action)
+    }
+
+    /// Append a node set: a copy of the last one's sizes with a fresh name and the data role, or a small
+    /// default when there is none.
+    pub fn add_node_set(&mut self) {
+        let base = self.node_sets.last().cloned().unwrap_or(NodeSetFields {
+            count: "1".into(),
+            cpu_millis: "1000".into(),
+            memory_mib: "2048".into(),
+            storage_gib: "10".into(),
+            ..NodeSetFields::default()
+        });
+        let mut n = self.node_sets.len() + 1;
+        let taken = |name: &str| self.node_sets.iter().any(|s| s.name == name);
+        while taken(&format!("set-{n}")) {
+            n += 1;
+        }
+        self.node_sets.push(NodeSetFields {
+            name: format!("set-{n}"),
+            roles: vec![NodeRole::Data.as_str().to_owned()],
+            attributes: String::new(),
+            storage_class: base.storage_class.clone(),
+            ..base
+        });
+    }
+
+    /// Remove the node set at `index` (no-op when out of range).
+    pub fn remove_node_set(&mut self, index: usize) {
+        if index < self.node_sets.len() {
+            self.node_sets.remove(index);
+        }
+    }
+
+    /// The spec input the validation takes, plus the errors only the form can find (malformed attributes).
+    pub fn to_input(&self) -> (ClusterSpecInput, FieldErrors) {
+        let mut errors = FieldErrors::new();
+        let node_sets = self
+            .node_sets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| NodeSetInput {
+                name: s.name.trim().to_owned(),
+                roles: s.roles.clone(),
+                count: Some(NumberInput::from(s.count.as_str())),
+                cpu_millis: Some(NumberInput::from(s.cpu_millis.as_str())),
+                memory_mib: Some(NumberInput::from(s.memory_mib.as_str())),
+                storage_gib: Some(NumberInput::from(s.storage_gib.as_str())),
+                storage_class: Some(s.storage_class.trim().to_owned()).filter(|c| !c.is_empty()),
+                attributes: match parse_attributes(&s.attributes) {
+                    Ok(map) => map,
+                    Err(message) => {
+                        errors.add(format!("node_sets.{i}.attributes"), message);
+                        BTreeMap::new()
+                    }
+                },
+            })
+            .collect();
+        let input = ClusterSpecInput {
+            version: self.version.trim().to_owned(),
+            node_sets,
+            kibana: self.kibana_enabled.then(|| KibanaInput {
+                count: Some(NumberInput::from(self.kibana_count.as_str())),
+                cpu_millis: Some(NumberInput::from(self.kibana_cpu_millis.as_str())),
+                memory_mib: Some(NumberInput::from(self.kibana_memory_mib.as_str())),
+            }),
+            http_tls: Some(self.http_tls),
+        };
+        (input, errors)
+    }
+
+    /// What the cluster would take from the quota, read leniently (a number that does not parse counts as
+    /// 0), so the preview shows even while some field is still invalid.
+    pub fn lenient_totals(&self) -> Resources {
+        let n = |s: &str| s.trim().parse::<i64>().unwrap_or(0).clamp(0, 1_000_000);
+        let mut total = Resources {
+            clusters: 1,
+            ..Resources::default()
+        };
+        for s in &self.node_sets {
+            let count = n(&s.count);
+            total.nodes += count;
+            total.cpu_millis += count * n(&s.cpu_millis);
+            total.memory_mib += count * n(&s.memory_mib);
+            total.storage_gib += count * n(&s.storage_gib);
+        }
+        if self.kibana_enabled {
+            let count = n(&self.kibana_count);
+            total.cpu_millis += count * n(&self.kibana_cpu_millis);
+            total.memory_mib += count * n(&self.kibana_memory_mib);
+        }
+        total
+    }
+}
+
+/// `key=value, key=value` (commas or new lines between pairs; `key: value` also accepted).
+pub fn parse_attributes(raw: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut map = BTreeMap::new();
+    for part in raw
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let Some((k, v)) = part.split_once('=').or_else(|| part.split_once(':')) else {
+            return Err(format!(
+                "`{part}` is not an attribute: write key=value pairs separated by commas, e.g. data=hot"
+            ));
+        };
+        if map
+            .insert(k.trim().to_owned(), v.trim().to_owned())
+            .is_some()
+        {
+            return Err(format!("attribute `{}` is given twice", k.trim()));
+        }
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clusters::spec::validate;
+    use crate::clusters::templates;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn parses_dotted_fields_in_index_order() {
+        let (form, action) = ClusterForm::parse(&pairs(&[
+            ("name", " logs "),
+            ("version", "9.2.1"),
+            ("node_sets.1.name", "data"),
+            ("node_sets.1.roles", "data"),
+            ("node_sets.0.name", "master"),
+            ("node_sets.0.roles", "master"),
+            ("node_sets.0.roles", "ingest"),
+            ("node_sets.0.count", "3"),
+            ("node_sets.999.name", "ignored"),
+            ("kibana.enabled", "on"),
+            ("kibana.count", "2"),
+            ("action", "remove_node_set:1"),
+        ]));
+        assert_eq!(form.name, "logs");
+        assert_eq!(form.node_sets.len(), 2);
+        assert_eq!(form.node_sets[0].name, "master");
+        assert_eq!(form.node_sets[0].roles, ["master", "ingest"]);
+        assert!(form.kibana_enabled);
+        assert!(!form.http_tls, "an unchecked checkbox is absent");
+        assert_eq!(action, FormAction::RemoveNodeSet(1));
+        assert_eq!(FormAction::parse("add_node_set"), FormAction::AddNodeSet);
+        assert_eq!(FormAction::parse("anything"), FormAction::Create);
+    }
+
+    #[test]
+    fn template_round_trips_through_the_form() {
+        let rules = SpecRules::default();
+        for t in templates::templates() {
+            let form = ClusterForm::from_template(&t, &rules);
+            let (input, errors) = form.to_input();
+            assert!(errors.is_empty());
+            let spec = validate(&input, &t.rules(&rules), None).unwrap();
+            assert_eq!(spec, t.spec, "{}", t.id);
+            assert_eq!(form.lenient_totals(), t.spec.resources(), "{}", t.id);
+        }
+    }
+
+    #[test]
+    fn attributes_parse_or_explain() {
+        let map = parse_attributes("data=hot, zone: a\nrack = r1").unwrap();
+        assert_eq!(map["data"], "hot");
+        assert_eq!(map["zone"], "a");
+        assert_eq!(map["rack"], "r1");
+        assert!(parse_attributes("").unwrap().is_empty());
+        assert!(parse_attributes("hot").unwrap_err().contains("key=value"));
+        assert!(parse_attributes("a=1,a=2").unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn add_and_remove_node_sets() {
+        let mut form = ClusterForm::default();
+        form.add_node_set();
+        form.add_node_set();
+        assert_eq!(form.node_sets[1].name, "set-2");
+        assert_eq!(form.node_sets[1].roles, ["data"]);
+        form.remove_node_set(0);
+        form.remove_node_set(7);
+        assert_eq!(form.node_sets.len(), 1);
+        form.add_node_set();
+        assert_eq!(form.node_sets[1].name, "set-3");
+    }
+
+    #[test]
+    fn lenient_totals_ignore_garbage() {
+        let mut form = ClusterForm::default();
+        form.add_node_set();
+        form.node_sets[0].count = "two".into();
+        assert_eq!(form.lenient_totals().nodes, 0);
+        form.node_sets[0].count = "-4".into();
+        assert_eq!(form.lenient_totals().nodes, 0);
+        form.node_sets[0].count = "4".into();
+        assert_eq!(form.lenient_totals().cpu_millis, 4000);
+    }
+}

@@ -1,0 +1,126 @@
+//! How the cluster pages write times, durations and sizes for people. Pure functions, no I/O.
+
+use chrono::{DateTime, Utc};
+
+/// A timestamp as `2026-11-22 07:28:01 UTC`.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// A machine-readable timestamp for `<time datetime>`.
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A duration in seconds as `45 s`, `2 min 5 s`, `3 h 4 min`, `2 d 3 h`.
+pub fn duration(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => {
+            let (m, r) = (s / 60, s % 60);
+            if r == 0 {
+                format!("{m} min")
+            } else {
+                format!("{m} min {r} s")
+            }
+        }
+        3600..86_400 => {
+            let (h, m) = (s / 3600, (s % 3600) / 60);
+            if m == 0 {
+                format!("{h} h")
+            } else {
+                format!("{h} h {m} min")
+            }
+        }
+        _ => {
+            let (d, h) = (s / 86_400, (s % 86_400) / 3600);
+            if h == 0 {
+                format!("{d} d")
+            } else {
+                format!("{d} d {h} h")
+            }
+        }
+    }
+}
+
+/// How long ago `t` was, coarsely (`12 s`, `5 min`, `3 h`, `2 d`).
+pub fn age(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let s = (now - t).num_seconds().max(0);
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86_400 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
+/// CPU in millicores as `500m` or `2 cores` / `1.5 cores`.
+pub fn cpu(millis: i64) -> String {
+    if millis != 0 && millis % 1000 == 0 {
+        let cores = millis / 1000;
+        format!("{cores} core{}", if cores == 1 { "" } else { "s" })
+    } else if millis > 1000 && millis % 100 == 0 {
+        format!("{}.{} cores", millis / 1000, (millis % 1000) / 100)
+    } else {
+        format!("{millis}m")
+    }
+}
+
+/// Memory in MiB as `512 MiB`, `2 GiB` or `1.5 GiB`.
+pub fn memory(mib: i64) -> String {
+    if mib != 0 && mib % 1024 == 0 {
+        format!("{} GiB", mib / 1024)
+    } else if mib > 1024 && mib % 512 == 0 {
+        format!("{}.5 GiB", mib / 1024)
+    } else {
+        format!("{mib} MiB")
+    }
+}
+
+/// Storage in GiB as `30 GiB` or `2 TiB`.
+pub fn storage(gib: i64) -> String {
+    if gib != 0 && gib % 1024 == 0 {
+        format!("{} TiB", gib / 1024)
+    } else {
+        format!("{gib} GiB")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(0), "0 s");
+        assert_eq!(duration(59), "59 s");
+        assert_eq!(duration(60), "1 min");
+        assert_eq!(duration(125), "2 min 5 s");
+        assert_eq!(duration(3600 + 240), "1 h 4 min");
+        assert_eq!(duration(2 * 86_400 + 3 * 3600), "2 d 3 h");
+        assert_eq!(duration(-5), "0 s");
+    }
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(cpu(500), "500m");
+        assert_eq!(cpu(1000), "1 core");
+        assert_eq!(cpu(3500), "3.5 cores");
+        assert_eq!(cpu(0), "0m");
+        assert_eq!(memory(2048), "2 GiB");
+        assert_eq!(memory(1536), "1.5 GiB");
+        assert_eq!(memory(700), "700 MiB");
+        assert_eq!(storage(30), "30 GiB");
+        assert_eq!(storage(2048), "2 TiB");
+    }
+
+    #[test]
+    fn ages_are_coarse() {
+        let now = Utc::now();
+        assert_eq!(age(now - chrono::Duration::seconds(5), now), "5 s");
+        assert_eq!(age(now - chrono::Duration::seconds(700), now), "11 min");
+        assert_eq!(age(now - chrono::Duration::hours(30), now), "1 d");
+        assert!(timestamp(now).ends_with("UTC"));
+    }
+}

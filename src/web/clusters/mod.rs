@@ -1,0 +1,129 @@
+//! The cluster pages of a tenant (`/t/{tenant}/clusters...`): the list, the request form with its quota
+//! preview, the live dashboard and the actions on a cluster (each with a confirmation page).
+//!
+//! Every handler takes [`TenantAccess`] (non-members get 404) and goes through the request service
+//! ([`crate::clusters::service`]) for changes, so the role check, the quota check under the tenant lock, the
+//! operation and the audit row happen there; forms are only hidden from roles that may not use them. Pages
+//! read Postgres only (never Kubernetes), so they render while Kubernetes is down; the one exception is the
+//! audited credentials reveal.
+//!
+//! Everything works without JavaScript (plain forms and links; a reload refreshes the dashboard). With
+//! JavaScript, the vendored htmx refreshes the dashboard's live part every 3 s, updates the request form's
+//! quota preview while typing, and `static/js/clusters.js` adds the copy buttons. No inline scripts or
+//! styles: the CSP allows neither.
+//!
+//! Submodules: [`list`], [`new`] (request form) with [`form`] (its parsing) and [`quota_view`] (the quota
+//! panel), [`dashboard`] and [`live`] (the refreshed fragment), [`actions`] (scale, resize, upgrade),
+//! [`confirm`] (restart, deletion protection, delete, cancel), [`credentials`], [`charts`] (inline SVG),
+//! [`format`].
+
+pub mod actions;
+pub mod charts;
+pub mod confirm;
+pub mod credentials;
+pub mod dashboard;
+pub mod form;
+pub mod format;
+pub mod list;
+pub mod live;
+pub mod new;
+pub mod quota_view;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::auth::TenantAccess;
+use crate::clusters::service::Caller;
+use crate::error::{AppError, AppResult};
+use crate::request_meta::RequestMeta;
+use crate::state::AppState;
+
+/// Every cluster page route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant}/clusters", get(list::list_page))
+        .route(
+            "/t/{tenant}/clusters/new",
+            get(new::new_page).post(new::submit),
+        )
+        .route("/t/{tenant}/clusters/new/preview", post(new::preview))
+        .route("/t/{tenant}/clusters/{name}", get(dashboard::dashboard))
+        .route("/t/{tenant}/clusters/{name}/live", get(live::live))
+        .route(
+            "/t/{tenant}/clusters/{name}/scale",
+            get(actions::scale_page).post(actions::scale),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/resize",
+            get(actions::resize_page).post(actions::resize),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/upgrade",
+            get(actions::upgrade_page).post(actions::upgrade),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/restart",
+            get(confirm::restart_page).post(confirm::restart),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/protection",
+            get(confirm::protection_page).post(confirm::protection),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/delete",
+            get(confirm::delete_page).post(confirm::delete),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/operations/{operation}/cancel",
+            get(confirm::cancel_page).post(confirm::cancel),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/credentials",
+            post(credentials::reveal),
+        )
+}
+
+/// The request service's view of the caller.
+pub(crate) fn caller(access: &TenantAccess, meta: RequestMeta) -> Caller {
+    Caller {
+        tenant_id: access.tenant.id,
+        role: access.role,
+        actor: access.actor(),
+        meta,
+    }
+}
+
+/// 403 unless the caller's role may change clusters (for pages that only lead to a change: forms and
+/// previews; the service checks again on submit).
+pub(crate) fn require_change(access: &TenantAccess) -> AppResult<()> {
+    if access.role.can_change_clusters() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "Your role ({}) may not change clusters.",
+            access.role_label()
+        )))
+    }
+}
+
+/// `/t/{tenant}/clusters/{name}`.
+pub(crate) fn cluster_path(tenant: &str, name: &str) -> String {
+    format!("/t/{tenant}/clusters/{name}")
+}
+
+/// Turn a `Conflict` from the request service into a redirect to the dashboard with the message; other
+/// errors pass through.
+pub(crate) fn conflict_to_flash(
+    result: AppResult<axum::response::Response>,
+    tenant: &str,
+    name: &str,
+) -> AppResult<axum::response::Response> {
+    match result {
+        Err(AppError::Conflict(message)) => Ok(crate::web::flash::redirect(
+            &cluster_path(tenant, name),
+            crate::web::flash::FlashKind::Error,
+            message,
+        )),
+        other => other,
+    }
+}

@@ -1,0 +1,145 @@
+//! The account page's API tokens: create (secret shown once), use, revoke; the form needs its CSRF token.
+
+use esaas::tenants::Role;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+use crate::common::input_value;
+use crate::{Api, PASSWORD};
+
+#[sqlx::test]
+async fn tokens_are_created_and_revoked_on_the_account_page(pool: PgPool) {
+    let api = Api::start(pool).await;
+    let t = api.tenant("acme").await;
+    api.user("alice@example.com", false, &[(t, Role::Member)])
+        .await;
+    let browser = api.app.client();
+    let csrf = api.app.login(&browser, "alice@example.com", PASSWORD).await;
+
+    let page = browser
+        .get(api.app.url("/account/tokens"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Create a token"));
+    assert!(
+        html.contains("value=\"acme\""),
+        "the tenant choice is offered"
+    );
+
+    // Without the CSRF token the form is refused and nothing is created.
+    let before = api.count("api_tokens").await;
+    let r = browser
+        .post(api.app.url("/account/tokens"))
+        .form(&[
+            ("name", "ci"),
+            ("tenant", "acme"),
+            ("expires_in_days", "30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(api.count("api_tokens").await, before);
+
+    // Invalid input re-renders with messages.
+    let r = browser
+        .post(api.app.url("/account/tokens"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", ""),
+            ("expires_in_days", "999"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("field-error"));
+    assert_eq!(api.count("api_tokens").await, before);
+
+    let r = browser
+        .post(api.app.url("/account/tokens"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "ci"),
+            ("tenant", "acme"),
+            ("read_only", "on"),
+            ("expires_in_days", "30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    let secret = input_value(&html, "new-token")
+        .or_else(|| {
+            let start = html.find("esaas_")?;
+            Some(html[start..start + 49].to_owned())
+        })
+        .expect("the new token is on the page");
+    assert!(secret.starts_with("esaas_"), "{secret}");
+
+    // The token works over the API, read-only, for its tenant.
+    assert_eq!(
+        api.get("/api/v1/tenants/acme/clusters", &secret)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.http
+            .post(api.app.url("/api/v1/tenants/acme/clusters"))
+            .bearer_auth(&secret)
+            .json(&serde_json::json!({ "name": "x", "template": "single-node" }))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // The list shows it (prefix only) and the secret is not on the page any more.
+    let html = browser
+        .get(api.app.url("/account/tokens"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(&secret));
+    assert!(html.contains(&secret[..14]));
+
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = 'ci'")
+        .fetch_one(api.pool())
+        .await
+        .unwrap();
+    let r = browser
+        .post(api.app.url(&format!("/account/tokens/{id}/revoke")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let revoked: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT revoked_at FROM api_tokens WHERE id = $1")
+            .bind(id)
+            .fetch_one(api.pool())
+            .await
+            .unwrap();
+    assert!(revoked.is_some());
+    // Refused within the token cache's lifetime.
+    let mut refused = false;
+    for _ in 0..70 {
+        if api.get("/api/v1/tenants", &secret).await.status() == StatusCode::UNAUTHORIZED {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused, "a revoked token stops working");
+}

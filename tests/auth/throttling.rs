@@ -1,0 +1,167 @@
+//! Login throttling per account and per source address, checked before the password.
+
+use sqlx::PgPool;
+
+use super::common::TestApp;
+use super::{PASSWORD, post_login, set_cookie};
+
+#[sqlx::test]
+async fn too_many_failures_for_an_account_refuse_even_the_right_password(pool: PgPool) {
+    let app = TestApp::spawn_with(pool.clone(), |c| c.login_max_failures = 3).await;
+    app.create_user("ann@example.com", PASSWORD, false).await;
+    for _ in 0..3 {
+        let response = post_login(&app, "", "ann@example.com", "a wrong password").await;
+        assert_eq!(response.status(), 422);
+    }
+    let response = post_login(&app, "", "ANN@example.com", PASSWORD).await;
+    assert_eq!(response.status(), 429);
+    assert!(set_cookie(&response, "esaas_session").is_none());
+    let retry: u64 = response
+        .headers()
+        .get("retry-after")
+        .expect("Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "retry after {retry}");
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many failed login attempts. Try again in 15 minutes.")
+    );
+
+    // Another account from the same address is not affected (per-address limit is 12).
+    app.create_user("bob@example.com", PASSWORD, false).await;
+    assert_eq!(
+        post_login(&app, "", "bob@example.com", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+
+    // The refusal is audited; it was not recorded as a further failure.
+    let denied: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'login.failed' AND outcome = 'denied'
+           AND after->>'reason' = 'throttled'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(denied, 1);
+    let failures: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM login_failures WHERE key = 'email:ann@example.com'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(failures, 3);
+
+    // Once the failures age out of the window, the right password works again.
+    sqlx::query("UPDATE login_failures SET at = at - interval '901 seconds'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        post_login(&app, "", "ann@example.com", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+}
+
+#[sqlx::test]
+async fn too_many_failures_from_an_address_refuse_every_account(pool: PgPool) {
+    // 2 per account, so 8 per address.
+    let app = TestApp::spawn_with(pool, |c| c.login_max_failures = 2).await;
+    app.create_user("ann@example.com", PASSWORD, false).await;
+    for i in 0..8 {
+        let response = post_login(
+            &app,
+            "",
+            &format!("guess{i}@example.com"),
+            "a wrong password",
+        )
+        .await;
+        assert_eq!(response.status(), 422, "attempt {i}");
+    }
+    let response = post_login(&app, "", "ann@example.com", PASSWORD).await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().get("retry-after").is_some());
+}
+
+#[sqlx::test]
+async fn a_successful_login_clears_the_account_failures(pool: PgPool) {
+    let app = TestApp::spawn_with(pool.clone(), |c| c.login_max_failures = 3).await;
+    app.create_user("ann@example.com", PASSWORD, false).await;
+    for _ in 0..2 {
+        assert_eq!(
+            post_login(&app, "", "ann@example.com", "a wrong password")
+                .await
+                .status(),
+            422
+        );
+    }
+    assert_eq!(
+        post_login(&app, "", "ann@example.com", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM login_failures WHERE key = 'email:ann@example.com'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+    // Without the reset this would be the 4th failure in the window and refused.
+    for _ in 0..2 {
+        assert_eq!(
+            post_login(&app, "", "ann@example.com", "a wrong password")
+                .await
+                .status(),
+            422
+        );
+    }
+    assert_eq!(
+        post_login(&app, "", "ann@example.com", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+}
+
+#[sqlx::test]
+async fn a_burst_of_parallel_guesses_gets_no_more_than_the_limit(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, |c| c.login_max_failures = 3).await;
+    app.create_user("ann@example.com", PASSWORD, false).await;
+    let token = super::login_form_token(&app).await;
+    let attempts = (0..10).map(|i| {
+        let token = token.clone();
+        let url = app.url("/login");
+        async move {
+            super::plain_client()
+                .post(url)
+                .header("cookie", format!("esaas_csrf={token}"))
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("email", "ann@example.com"),
+                    ("password", &format!("wrong guess {i}")),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let verified = statuses.iter().filter(|s| **s == 422).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(verified + refused, 10, "{statuses:?}");
+    assert!(verified <= 3, "at most 3 guesses verified: {statuses:?}");
+    assert!(refused >= 7, "{statuses:?}");
+}

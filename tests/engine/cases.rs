@@ -1,0 +1,94 @@
+//! The rendered clusters under test: every template, and each operation applied to a template.
+//! Shared by the snapshot tests and the CRD validation tests so both see exactly the same objects.
+
+use esaas::clusters::spec::{
+    ClusterSpec, ClusterSpecInput, EsVersion, NodeSetSize, SpecRules, apply_resize, apply_scale,
+    apply_upgrade, validate,
+};
+use esaas::clusters::templates::{self, Template};
+use esaas::k8s::eck::{RenderContext, RenderedCluster, render};
+use uuid::Uuid;
+
+/// A fixed cluster id so snapshots are stable.
+pub fn cluster_id() -> Uuid {
+    Uuid::parse_str("0190f5a4-7c1e-7000-8000-00000000c1a5").unwrap()
+}
+
+/// The render context of cluster `logs` of tenant `acme`.
+pub fn context(restart_trigger: Option<&str>) -> RenderContext {
+    RenderContext {
+        tenant_slug: "acme".to_owned(),
+        cluster_name: "logs".to_owned(),
+        cluster_id: cluster_id(),
+        restart_trigger: restart_trigger.map(str::to_owned),
+    }
+}
+
+fn template(id: &str) -> Template {
+    templates::template(id).unwrap_or_else(|| panic!("template {id} exists"))
+}
+
+fn rules_for(template: &Template) -> SpecRules {
+    template.rules(&SpecRules::default())
+}
+
+/// A spec that is none of the templates: custom storage classes, attributes, plain HTTP, no Kibana.
+fn custom_spec() -> ClusterSpec {
+    let input: ClusterSpecInput = serde_json::from_value(serde_json::json!({
+        "version": "8.19.7",
+        "http_tls": false,
+        "node_sets": [
+            {"name": "masters", "roles": ["master", "ingest"], "count": 3, "cpu_millis": 750, "memory_mib": 1536,
+             "storage_gib": 5, "storage_class": "standard", "attributes": {"zone": "eu-west-1a"}},
+            {"name": "data", "roles": ["data", "ml"], "count": 4, "cpu_millis": 4000, "memory_mib": 16384,
+             "storage_gib": 500, "storage_class": "gp3.csi.aws.com", "attributes": {"zone": "eu-west-1a", "disk": "ssd"}}
+        ]
+    }))
+    .expect("the custom input deserializes");
+    validate(&input, &SpecRules::default().with_production(true), None)
+        .expect("the custom spec is valid")
+}
+
+/// Every case: a snapshot name and the rendered cluster.
+pub fn all() -> Vec<(String, RenderedCluster)> {
+    let mut cases = Vec::new();
+    for t in templates::templates() {
+        cases.push((
+            format!("template-{}", t.id),
+            render(&context(None), &t.spec),
+        ));
+    }
+
+    let three = template("three-nodes");
+    let scaled = apply_scale(&three.spec, &rules_for(&three), "default", 5).expect("scale to 5");
+    cases.push(("op-scale".to_owned(), render(&context(None), &scaled)));
+
+    let dedicated = template("dedicated-masters");
+    let size = NodeSetSize {
+        cpu_millis: 2500,
+        memory_mib: 6144,
+        storage_gib: 50,
+    };
+    let resized =
+        apply_resize(&dedicated.spec, &rules_for(&dedicated), "data", size).expect("resize data");
+    cases.push(("op-resize".to_owned(), render(&context(None), &resized)));
+
+    let restart = context(Some("0190f5a4-9d00-7000-8000-0000000000aa"));
+    cases.push(("op-restart".to_owned(), render(&restart, &three.spec)));
+
+    let mut on_8 = three.spec.clone();
+    on_8.version = EsVersion::new(8, 19, 7);
+    let upgraded = apply_upgrade(&on_8, &rules_for(&three), &EsVersion::new(9, 2, 1))
+        .expect("upgrade to 9.2.1");
+    cases.push((
+        "op-upgrade-before".to_owned(),
+        render(&context(None), &on_8),
+    ));
+    cases.push(("op-upgrade".to_owned(), render(&context(None), &upgraded)));
+
+    cases.push((
+        "custom-plain-http-no-kibana".to_owned(),
+        render(&context(None), &custom_spec()),
+    ));
+    cases
+}

@@ -1,0 +1,98 @@
+//! Snapshot tests: every template, every operation and the tenant objects, rendered and compared with the
+//! committed JSON in `tests/engine/snapshots/`.
+
+use esaas::clusters::spec::{ClusterSpecInput, SpecRules, validate};
+use esaas::clusters::templates;
+use esaas::k8s::eck::{RESTART_TRIGGER_ANNOTATION, render, render_tenant};
+use esaas::k8s::labels;
+use esaas::tenants::quota::Resources;
+
+use crate::cases;
+use crate::snapshot::{assert_json_snapshot, check_json_snapshot};
+
+#[test]
+fn rendered_clusters_match_their_snapshots() {
+    let failures: Vec<String> = cases::all()
+        .iter()
+        .filter_map(|(name, rendered)| check_json_snapshot(name, rendered).err())
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn templates_match_their_snapshot() {
+    // The stored JSON form of each template's spec: a change here is a change of the Postgres format.
+    assert_json_snapshot("templates", &templates::templates());
+}
+
+#[test]
+fn tenant_objects_match_their_snapshot() {
+    let quota = Resources {
+        clusters: 3,
+        nodes: 12,
+        cpu_millis: 12_000,
+        memory_mib: 24_576,
+        storage_gib: 500,
+    };
+    assert_json_snapshot("tenant", &render_tenant("acme", &quota));
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let first = serde_json::to_string(&cases::all()).unwrap();
+    let second = serde_json::to_string(&cases::all()).unwrap();
+    assert_eq!(first, second);
+}
+
+#[test]
+fn a_template_renders_what_its_form_validates_to() {
+    for t in templates::templates() {
+        let rules = t.rules(&SpecRules::default());
+        let spec = validate(&ClusterSpecInput::from_spec(&t.spec), &rules, None).unwrap();
+        assert_eq!(
+            render(&cases::context(None), &spec),
+            render(&cases::context(None), &t.spec),
+            "{}",
+            t.id
+        );
+    }
+}
+
+#[test]
+fn restart_changes_only_the_trigger_annotations() {
+    let spec = templates::template("three-nodes").unwrap().spec;
+    let before = serde_json::to_value(render(&cases::context(None), &spec)).unwrap();
+    let after = serde_json::to_value(render(&cases::context(Some("r1")), &spec)).unwrap();
+    let es = &after["elasticsearch"];
+    assert_eq!(
+        es["metadata"]["annotations"][RESTART_TRIGGER_ANNOTATION],
+        "r1"
+    );
+    assert_eq!(
+        es["spec"]["nodeSets"][0]["podTemplate"]["metadata"]["annotations"]
+            [RESTART_TRIGGER_ANNOTATION],
+        "r1"
+    );
+    assert_eq!(before["kibana"], after["kibana"], "Kibana is not restarted");
+    assert_eq!(
+        before["elasticsearch"]["spec"]["version"],
+        es["spec"]["version"]
+    );
+}
+
+#[test]
+fn every_object_carries_the_portal_labels() {
+    for (name, rendered) in cases::all() {
+        let mut metas = vec![&rendered.elasticsearch.metadata];
+        metas.extend(rendered.kibana.as_ref().map(|k| &k.metadata));
+        for meta in metas {
+            let identity = labels::cluster_identity(meta.labels.as_ref().unwrap())
+                .unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(identity.tenant_slug, "acme");
+            assert_eq!(identity.cluster_name, "logs");
+            assert_eq!(identity.cluster_id, Some(cases::cluster_id()));
+            assert_eq!(meta.namespace.as_deref(), Some("esaas-acme"));
+            assert_eq!(meta.name.as_deref(), Some("logs"));
+        }
+    }
+}

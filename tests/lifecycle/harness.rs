@@ -1,0 +1,166 @@
+//! A lifecycle test environment: a fresh database, the simulated Kubernetes (kubelet delay 0), the portal's
+//! background tasks (watches, observer, reconciler, resync) and a tenant with an owner.
+
+use std::time::Duration;
+
+use esaas::audit::Actor;
+use esaas::clusters::service::{self, Caller, CreateRequest};
+use esaas::config::Config;
+use esaas::k8s::sim::{Sim, SimOptions};
+use esaas::k8s::target::KubeTarget;
+use esaas::operations::model::OperationState;
+use esaas::operations::repo::{self as ops, Operation};
+use esaas::request_meta::RequestMeta;
+use esaas::state::AppState;
+use esaas::tenants::role::Role;
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub struct Env {
+    pub pool: PgPool,
+    pub sim: Sim,
+    pub state: AppState,
+    pub shutdown: CancellationToken,
+    pub tenant_id: Uuid,
+    pub caller: Caller,
+}
+
+pub fn test_config(workers: usize) -> Config {
+    let mut config = Config::for_tests("postgres://unused");
+    config.reconciler_workers = workers;
+    config.resync_interval = Duration::from_secs(3600);
+    config
+}
+
+impl Env {
+    pub async fn new(pool: PgPool) -> Self {
+        Self::with(pool, test_config(2)).await
+    }
+
+    pub async fn with(pool: PgPool, config: Config) -> Self {
+        let sim = Sim::new(SimOptions {
+            kubelet_delay: Duration::ZERO,
+            run_controllers: true,
+        });
+        let state = AppState::with_kube(config, pool.clone(), KubeTarget::from_sim(sim.clone()));
+        let shutdown = CancellationToken::new();
+        esaas::operations::spawn_background(&state, shutdown.clone());
+        let tenant_id: Uuid = sqlx::query_scalar(
+            "INSERT INTO tenants (slug, name, max_clusters, max_nodes, max_cpu_millis, max_memory_mib, \
+             max_storage_gib) VALUES ('acme', 'Acme', 10, 40, 100000, 262144, 4000) RETURNING id",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        let user = esaas::accounts::users::create(
+            &mut conn,
+            &esaas::accounts::email::Email::parse("owner@acme.test").unwrap(),
+            "",
+            SecretString::from("correct horse battery".to_owned()),
+            false,
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'owner')",
+        )
+        .bind(tenant_id)
+        .bind(user.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let caller = Caller {
+            tenant_id,
+            role: Role::Owner,
+            actor: Actor::user(user.id, &user.email),
+            meta: RequestMeta::default(),
+        };
+        Self {
+            pool,
+            sim,
+            state,
+            shutdown,
+            tenant_id,
+            caller,
+        }
+    }
+
+    /// A second portal process on the same database and the same Kubernetes.
+    pub fn second_portal(&self, workers: usize) -> (AppState, CancellationToken) {
+        let state = AppState::with_kube(
+            test_config(workers),
+            self.pool.clone(),
+            KubeTarget::from_sim(self.sim.clone()),
+        );
+        let shutdown = CancellationToken::new();
+        esaas::operations::spawn_background(&state, shutdown.clone());
+        (state, shutdown)
+    }
+
+    pub async fn create(&self, name: &str, template: &str) -> Operation {
+        let (_, op) = service::create(
+            &self.state,
+            &self.caller,
+            &CreateRequest {
+                name: name.into(),
+                template: Some(template.into()),
+                spec: None,
+            },
+        )
+        .await
+        .expect("create accepted");
+        op
+    }
+
+    /// Wait until the operation is finished (or the timeout passes) and return it.
+    pub async fn wait(&self, op: &Operation) -> Operation {
+        wait_for(&self.pool, self.tenant_id, op.id, Duration::from_secs(30)).await
+    }
+}
+
+pub async fn wait_for(pool: &PgPool, tenant_id: Uuid, id: Uuid, timeout: Duration) -> Operation {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let mut conn = pool.acquire().await.unwrap();
+        let op = ops::get(&mut conn, tenant_id, id).await.unwrap();
+        if !op.state.is_active() || tokio::time::Instant::now() > deadline {
+            return op;
+        }
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Poll `check` until it returns Some or the timeout passes.
+pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub fn assert_succeeded(op: &Operation) {
+    assert_eq!(
+        op.state,
+        OperationState::Succeeded,
+        "operation {} ({}) ended {} with error {:?}, steps {:?}",
+        op.id,
+        op.kind,
+        op.state,
+        op.last_error,
+        op.steps
+    );
+}

@@ -1,0 +1,177 @@
+//! kubectl against the emulator served on a loopback port: get -A, get -o yaml, apply --server-side (with a
+//! conflict), get --watch and delete. Skipped with a message when kubectl is not on PATH.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use kube::Api;
+use kube::api::DynamicObject;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+use crate::common::{eventually, with_controllers};
+use crate::controllers::es_ar;
+
+const MANIFEST: &str = "apiVersion: elasticsearch.k8s.elastic.co/v1
+kind: Elasticsearch
+metadata:
+  name: quickstart
+  namespace: default
+spec:
+  version: 8.15.0
+  nodeSets:
+  - name: default
+    count: 2
+    config:
+      node.store.allow_mmap: false
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  mode: fast
+";
+
+fn kubectl_available() -> bool {
+    std::process::Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+async fn kubectl(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(dir.join("kubeconfig"))
+        .arg("--cache-dir")
+        .arg(dir.join("cache"))
+        .args(args)
+        .output()
+        .await
+        .expect("run kubectl");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_get_apply_watch_delete() {
+    if !kubectl_available() {
+        eprintln!("SKIPPED kubectl_get_apply_watch_delete: `kubectl` is not on PATH");
+        return;
+    }
+    let sim = with_controllers();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = sim.clone();
+    tokio::spawn(async move { server.serve(listener).await });
+    let dir = tempfile::tempdir().expect("tempdir");
+    sim.write_kubeconfig(addr, &dir.path().join("kubeconfig"))
+        .expect("kubeconfig");
+    let manifest = dir.path().join("es.yaml");
+    std::fs::write(&manifest, MANIFEST).expect("manifest");
+    let d = dir.path();
+
+    let (ok, out) = kubectl(
+        d,
+        &[
+            "apply",
+            "--server-side",
+            "-f",
+            manifest.to_str().unwrap_or_default(),
+        ],
+    )
+    .await;
+    assert!(ok && out.contains("serverside-applied"), "{out}");
+    let api: Api<DynamicObject> = Api::default_namespaced_with(sim.client(), &es_ar());
+    eventually(Duration::from_secs(20), "green", || async {
+        let o = api.get("quickstart").await.ok()?;
+        (o.data["status"]["health"] == "green").then_some(())
+    })
+    .await;
+
+    let (ok, out) = kubectl(d, &["get", "elasticsearch,sts,pods", "-A"]).await;
+    assert!(ok, "{out}");
+    for needle in [
+        "NAMESPACE",
+        "quickstart",
+        "green",
+        "Ready",
+        "statefulset.apps/quickstart-es-default",
+        "pod/quickstart-es-default-1",
+        "2/2",
+    ] {
+        assert!(out.contains(needle), "missing {needle} in:\n{out}");
+    }
+
+    let (ok, out) = kubectl(d, &["get", "es", "quickstart", "-o", "yaml"]).await;
+    assert!(ok, "{out}");
+    let doc: Value = serde_yaml::from_str(&out).expect("yaml");
+    assert_eq!(doc["status"]["phase"], "Ready");
+    assert!(
+        doc["metadata"]["uid"]
+            .as_str()
+            .is_some_and(|u| !u.is_empty())
+    );
+
+    // A second field manager changing kubectl's field conflicts.
+    let conflicting = MANIFEST.replace("mode: fast", "mode: slow");
+    std::fs::write(&manifest, conflicting).expect("manifest");
+    let (ok, out) = kubectl(
+        d,
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager",
+            "other",
+            "-f",
+            manifest.to_str().unwrap_or_default(),
+        ],
+    )
+    .await;
+    assert!(!ok && out.to_lowercase().contains("conflict"), "{out}");
+
+    // get --watch prints the current pods, then keeps streaming.
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(d.join("kubeconfig"))
+        .arg("--cache-dir")
+        .arg(d.join("cache"))
+        .args(["get", "pods", "--watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn watch");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut first = Vec::new();
+    while first.len() < 3 {
+        match tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await {
+            Ok(Ok(Some(l))) => first.push(l),
+            other => panic!("kubectl get --watch stopped early: {other:?} after {first:?}"),
+        }
+    }
+    assert!(first[0].starts_with("NAME"), "{first:?}");
+    assert!(
+        first[1..]
+            .iter()
+            .all(|l| l.starts_with("quickstart-es-default-")),
+        "{first:?}"
+    );
+    let _ = child.kill().await;
+
+    let (ok, out) = kubectl(d, &["delete", "elasticsearch", "quickstart"]).await;
+    assert!(ok && out.contains("deleted"), "{out}");
+    let (ok, out) = kubectl(d, &["get", "sts,pods"]).await;
+    assert!(ok && !out.contains("quickstart"), "{out}");
+}

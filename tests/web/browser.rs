@@ -1,0 +1,511 @@
+//! Real-browser tests: headless Chromium driven over WebDriver (chromedriver, started by the test on a free
+//! port; `scripts/lib/ensure-chromium.sh` installs both). When chromedriver is absent the tests say so and
+//! pass without running. Screenshots of the main pages land in `target/screenshots/` for reviewers.
+//!
+//! The flow: log in, request a three-node cluster from the template, watch the dashboard turn green on the
+//! simulated Kubernetes (htmx refreshes it, no reload), scale to 5, restart, delete by typing the name, and
+//! land on the list once it is gone. And: a request over the quota is refused at the field while typing.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use esaas::tenants::Role;
+use esaas::tenants::quota::Resources;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::{Fixture, PASSWORD, ROOMY};
+
+const CHROMEDRIVER: &str = "chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A chromedriver process and a browser session; the driver is killed on drop.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Browser {
+    /// Start chromedriver and a headless Chromium; `None` (with a message) when chromedriver is missing.
+    async fn start() -> Option<Self> {
+        if Command::new(CHROMEDRIVER)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_err()
+        {
+            eprintln!(
+                "SKIPPED: `{CHROMEDRIVER}` is not installed; run scripts/lib/ensure-chromium.sh to run the browser tests"
+            );
+            return None;
+        }
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("cannot start a browser session: {e}"),
+            }
+        };
+        Some(Self {
+            client,
+            driver,
+            _profile: profile,
+        })
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn css(&self, selector: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("no {selector}: {e}"))
+    }
+
+    /// Wait until the text of `selector` satisfies `ok` (the page refreshes itself through htmx).
+    async fn wait_text(
+        &self,
+        selector: &str,
+        what: &str,
+        ok: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> String {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::new();
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(selector)).await
+                && let Ok(text) = el.text().await
+            {
+                if ok(&text) {
+                    return text;
+                }
+                last = text;
+            }
+            if Instant::now() > deadline {
+                let _ = self
+                    .screenshot(&format!("failed-{}", what.replace(' ', "-")))
+                    .await;
+                panic!("{selector} never became {what}; last text: {last:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    async fn login(&self, base: &str, email: &str) {
+        self.client.goto(&format!("{base}/login")).await.unwrap();
+        self.css("#email").await.send_keys(email).await.unwrap();
+        self.css("#password")
+            .await
+            .send_keys(PASSWORD)
+            .await
+            .unwrap();
+    }
+
+    async fn submit_login(&self) {
+        self.css("form button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        // The login page has a <main> too: wait until the browser has left it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.path().await == "/login" {
+            assert!(
+                Instant::now() < deadline,
+                "still on /login after submitting"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.css("main").await;
+    }
+
+    /// Scroll an element to the middle of the screen and click it. The dashboard and the list refresh
+    /// themselves through htmx, so an element found a moment ago may have been swapped out (stale) or covered
+    /// while the swap settles: find it again and retry until the deadline.
+    async fn click(&self, selector: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let el = self.css(selector).await;
+            let attempt = async {
+                self.client
+                    .execute(
+                        "arguments[0].scrollIntoView({block: 'center'});",
+                        vec![serde_json::to_value(&el).unwrap()],
+                    )
+                    .await?;
+                el.click().await
+            }
+            .await;
+            match attempt {
+                Ok(_) => return,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("retrying a click on {selector}: {e}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("cannot click {selector}: {e}"),
+            }
+        }
+    }
+
+    /// Replace the value of an input, retrying when a refresh swapped the element out mid-way.
+    async fn set_value(&self, selector: &str, value: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let el = self.css(selector).await;
+            let attempt = async {
+                el.clear().await?;
+                el.send_keys(value).await
+            }
+            .await;
+            match attempt {
+                Ok(()) => return,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("retrying typing into {selector}: {e}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("cannot type into {selector}: {e}"),
+            }
+        }
+    }
+}
+
+#[sqlx::test]
+async fn request_watch_scale_restart_delete_in_a_browser(pool: PgPool) {
+    let f = Fixture::new(pool, ROOMY, 200).await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let base = f.app.url("");
+    let base = base.trim_end_matches('/');
+    f.user("member@acme.test", Role::Member).await;
+
+    b.login(base, "member@acme.test").await;
+    b.screenshot("01-login").await;
+    b.submit_login().await;
+    assert_eq!(
+        b.path().await,
+        "/t/acme/clusters",
+        "home leads to the tenant's clusters"
+    );
+    b.css(".empty-state").await;
+    b.screenshot("02-clusters-empty").await;
+
+    // Request a three-node cluster from the template.
+    b.click("a[href='/t/acme/clusters/new']").await;
+    b.click("a[href='/t/acme/clusters/new?template=three-nodes']")
+        .await;
+    b.set_value("#f-name", "logs").await;
+    b.set_value("#f-node_sets-0-count", "5").await;
+    // htmx updates the preview while typing: 5 nodes requested.
+    b.wait_text(
+        "#quota-row-nodes",
+        "5 nodes requested",
+        |t| t.contains("+5"),
+        Duration::from_secs(10),
+    )
+    .await;
+    b.set_value("#f-node_sets-0-count", "3").await;
+    b.wait_text(
+        "#quota-row-nodes",
+        "3 nodes requested",
+        |t| t.contains("+3"),
+        Duration::from_secs(10),
+    )
+    .await;
+    b.screenshot("03-request-form-with-preview").await;
+    b.click("#submit-request").await;
+
+    // The dashboard turns green without a reload.
+    b.css("#cluster-health").await;
+    assert_eq!(b.path().await, "/t/acme/clusters/logs");
+    assert!(
+        b.client
+            .source()
+            .await
+            .unwrap()
+            .contains("Cluster logs requested")
+    );
+    b.wait_text(
+        "#cluster-health",
+        "green",
+        |t| t == "green",
+        Duration::from_secs(30),
+    )
+    .await;
+    b.wait_text(
+        "#cluster-nodes",
+        "3/3",
+        |t| t == "3/3",
+        Duration::from_secs(30),
+    )
+    .await;
+    b.wait_text(
+        "#ops-heading + .timeline",
+        "create succeeded",
+        |t| t.contains("create · succeeded"),
+        Duration::from_secs(30),
+    )
+    .await;
+    b.screenshot("04-dashboard-green").await;
+    b.client
+        .execute(
+            "document.getElementById('pods-heading').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.screenshot("04b-dashboard-pods-and-charts").await;
+    b.client.set_window_size(375, 900).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    b.client
+        .goto(&format!("{base}/t/acme/clusters/logs"))
+        .await
+        .unwrap();
+    b.css("#cluster-health").await;
+    b.screenshot("05-dashboard-375px").await;
+    let widths = b
+        .client
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        widths[0].as_i64() <= widths[1].as_i64(),
+        "the page must not scroll sideways at 375 px (tables scroll inside their box): {widths}"
+    );
+    b.client.set_window_size(1280, 900).await.unwrap();
+
+    // Scale to 5 through the confirmation page.
+    b.click("a[href='/t/acme/clusters/logs/scale?node_set=default']")
+        .await;
+    b.set_value("#f-count", "5").await;
+    b.click("#confirm-action").await;
+    b.wait_text(
+        ".flash-success",
+        "scale accepted",
+        |t| t.contains("Scaling node set default to 5"),
+        Duration::from_secs(10),
+    )
+    .await;
+    b.wait_text(
+        "#cluster-nodes",
+        "5/5",
+        |t| t == "5/5",
+        Duration::from_secs(30),
+    )
+    .await;
+    b.wait_text(
+        "#ops-heading + .timeline",
+        "scale succeeded",
+        |t| t.contains("scale · succeeded"),
+        Duration::from_secs(30),
+    )
+    .await;
+
+    b.client
+        .goto(&format!("{base}/t/acme/clusters"))
+        .await
+        .unwrap();
+    b.wait_text(
+        "#cluster-logs",
+        "listed",
+        |t| t.contains("5/5") && t.contains("green"),
+        Duration::from_secs(10),
+    )
+    .await;
+    b.screenshot("02b-clusters-list").await;
+    b.click("#cluster-logs a").await;
+
+    // Restart.
+    b.click("a[href='/t/acme/clusters/logs/restart']").await;
+    // The click starts a navigation; wait for the confirmation page rather than reading the old heading.
+    b.wait_text(
+        "h1",
+        "the restart confirmation",
+        |t| t.contains("Restart logs?"),
+        Duration::from_secs(10),
+    )
+    .await;
+    b.click("#confirm-action").await;
+    b.wait_text(
+        "#ops-heading + .timeline",
+        "restart succeeded",
+        |t| t.contains("restart · succeeded"),
+        Duration::from_secs(45),
+    )
+    .await;
+    b.wait_text(
+        "#cluster-health",
+        "green",
+        |t| t == "green",
+        Duration::from_secs(30),
+    )
+    .await;
+
+    // Delete by typing the name; the dashboard sends us to the list once the cluster is gone.
+    b.click("a[href='/t/acme/clusters/logs/delete']").await;
+    b.set_value("#f-confirm_name", "logs").await;
+    b.screenshot("06-delete-confirmation").await;
+    b.click("#confirm-action").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while b.path().await != "/t/acme/clusters" {
+        if Instant::now() > deadline {
+            b.screenshot("failed-delete").await;
+            let ops: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT kind::text, state::text, last_error FROM operations ORDER BY created_at",
+            )
+            .fetch_all(&f.app.pool)
+            .await
+            .unwrap_or_default();
+            panic!(
+                "never sent back to the list; at {} with operations {ops:?}",
+                b.path().await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    b.wait_text(
+        "main",
+        "cluster gone",
+        |t| t.contains("no longer exists") && t.contains("No clusters yet"),
+        Duration::from_secs(10),
+    )
+    .await;
+    let live: i64 = sqlx::query_scalar("SELECT count(*) FROM clusters WHERE deleted_at IS NULL")
+        .fetch_one(&f.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(live, 0);
+    b.client.clone().close().await.unwrap();
+}
+
+#[sqlx::test]
+async fn over_quota_request_is_refused_at_the_field_in_a_browser(pool: PgPool) {
+    let limits = Resources { nodes: 5, ..ROOMY };
+    let f = Fixture::new(pool, limits, 200).await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let base = f.app.url("");
+    let base = base.trim_end_matches('/');
+    f.user("member@acme.test", Role::Member).await;
+    b.login(base, "member@acme.test").await;
+    b.submit_login().await;
+    b.client
+        .goto(&format!("{base}/t/acme/clusters/new?template=three-nodes"))
+        .await
+        .unwrap();
+    b.set_value("#f-name", "big").await;
+    b.set_value("#f-node_sets-0-count", "7").await;
+    // While typing: the message appears beside the count, the panel says the request would be refused.
+    let msg = b
+        .wait_text(
+            "#q-node_sets-0-count",
+            "the quota message",
+            |t| t.contains("Exceeds the nodes quota"),
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(msg.contains("only 5 left"), "{msg}");
+    b.wait_text(
+        "#quota-preview",
+        "refused",
+        |t| t.contains("would be refused"),
+        Duration::from_secs(5),
+    )
+    .await;
+    b.click("#f-node_sets-0-count").await;
+    b.screenshot("07-quota-refusal").await;
+    // Submitting anyway: the page comes back with the message still at the field.
+    b.click("#submit-request").await;
+    b.wait_text(
+        "#quota-refusal",
+        "the server's refusal shown",
+        |t| t.contains("Quota exceeded for nodes"),
+        Duration::from_secs(10),
+    )
+    .await;
+    let text = b.css("#q-node_sets-0-count").await.text().await.unwrap();
+    assert!(text.contains("Exceeds the nodes quota"), "{text}");
+    let value = b
+        .css("#f-node_sets-0-count")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(value.as_deref(), Some("7"));
+    let clusters: i64 = sqlx::query_scalar("SELECT count(*) FROM clusters")
+        .fetch_one(&f.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(clusters, 0);
+    b.client.clone().close().await.unwrap();
+}
