@@ -140,9 +140,10 @@ async fn main() -> anyhow::Result<()> {
             .count();
         let (rss, _) = memory_mib();
         println!(
-            "  t={:>6.1?} green {green}/{created}  rss {rss} MiB  cpu {:.0}s",
+            "  t={:>6.1?} green {green}/{created}  rss {rss} MiB  cpu {:.0}s  watches expired (410) {}",
             t0.elapsed(),
-            cpu_seconds() - cpu0
+            cpu_seconds() - cpu0,
+            sim.watches_expired()
         );
         if green == created {
             break;
@@ -217,6 +218,10 @@ async fn main() -> anyhow::Result<()> {
         created / NAMESPACES.min(n)
     );
     println!("list all pods              {full_list:.2?}");
+    println!(
+        "watches expired (410)      {} (each one is a relist by a client)",
+        sim.watches_expired()
+    );
     println!("portal-side requests       {:?}", sim.request_counts());
     for (kind, (count, bytes)) in sim.store_stats() {
         if count > 0 {

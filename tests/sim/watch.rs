@@ -110,6 +110,51 @@ async fn too_old_resource_version_is_gone() {
     }
 }
 
+#[tokio::test]
+async fn each_kind_has_its_own_watch_window() {
+    let sim = api_only();
+    let api: Api<ConfigMap> = Api::default_namespaced(sim.client());
+    api.create(&PostParams::default(), &cm("before", json!({})))
+        .await
+        .expect("create");
+    let rv = current_rv(&api).await;
+    sim.set_watch_window(3);
+    // A burst of another kind (as Events are under load) must not push the config maps' history out.
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::default_namespaced(sim.client());
+    for i in 0..10 {
+        let s = serde_json::from_value(json!({ "metadata": { "name": format!("s{i}") } }))
+            .expect("secret");
+        secrets
+            .create(&PostParams::default(), &s)
+            .await
+            .expect("secret");
+    }
+    api.create(&PostParams::default(), &cm("after", json!({})))
+        .await
+        .expect("create");
+    let mut stream = api
+        .watch(&WatchParams::default().timeout(2), &rv)
+        .await
+        .expect("watch")
+        .boxed();
+    match stream.try_next().await.expect("first event") {
+        Some(WatchEvent::Added(o)) => assert_eq!(o.name_any(), "after"),
+        other => panic!("expected the config map created after the burst, got {other:?}"),
+    }
+    assert_eq!(sim.watches_expired(), 0);
+    // The secrets' own history is capped: a watch from before the burst is gone.
+    let mut stream = secrets
+        .watch(&WatchParams::default().timeout(2), &rv)
+        .await
+        .expect("watch")
+        .boxed();
+    assert!(matches!(
+        stream.try_next().await.expect("first event"),
+        Some(WatchEvent::Error(e)) if e.code == 410
+    ));
+    assert_eq!(sim.watches_expired(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runtime_watcher_relists_after_gone() {
     let sim = api_only();

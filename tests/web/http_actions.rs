@@ -159,7 +159,7 @@ async fn upgrade_offers_only_allowed_targets(pool: PgPool) {
     // On the newest version: no upgrade offered.
     let (_, html) = owner.get(&f.app, "/t/acme/clusters/logs").await;
     assert!(!html.contains("/t/acme/clusters/logs/upgrade"));
-    // Pretend it runs 8.18.8: 8.19.7, 9.1.6 and 9.2.1 are offered, newest first.
+    // Pretend it runs 8.18.8: only 8.19.7 is offered (9.1 and later need 8.19 first).
     sqlx::query("UPDATE clusters SET spec = jsonb_set(spec, '{version}', '\"8.18.8\"')")
         .execute(&f.app.pool)
         .await
@@ -171,7 +171,16 @@ async fn upgrade_offers_only_allowed_targets(pool: PgPool) {
         .map(|(i, _)| &html[i + 15..i + 15 + html[i + 15..].find('"').unwrap()])
         .filter(|v| v.contains('.'))
         .collect();
-    assert_eq!(options, ["9.2.1", "9.1.6", "8.19.7"]);
+    assert_eq!(options, ["8.19.7"]);
+    let (status, html) = owner
+        .post_text(
+            &f.app,
+            "/t/acme/clusters/logs/upgrade",
+            &[("version", "9.2.1")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("needs 8.19 or later first"), "{html}");
     let (status, html) = owner
         .post_text(
             &f.app,

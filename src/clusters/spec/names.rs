@@ -103,10 +103,18 @@ impl ClusterName {
     /// Validates `value` (no trimming: callers trim form input first).
     pub fn parse(value: &str) -> Result<Self, String> {
         check_dns_label(value, CLUSTER_NAME_MAX_LEN, true)?;
+        if RESERVED_CLUSTER_NAMES.contains(&value) {
+            return Err(format!(
+                "\"{value}\" is reserved (it is part of the portal's addresses): choose another name"
+            ));
+        }
         Ok(Self(value.to_owned()))
     }
 }
 string_newtype!(ClusterName);
+
+/// Names a cluster cannot take because a page lives at `/t/{tenant}/clusters/<name>` (the request form).
+const RESERVED_CLUSTER_NAMES: &[&str] = &["new"];
 
 /// A node set name: a DNS-1123 label of 1..=23 characters, unique within its cluster.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -175,6 +183,9 @@ mod tests {
             let err = ClusterName::parse(input).unwrap_err();
             assert!(err.contains(expected), "{input:?}: {err}");
         }
+        let err = ClusterName::parse("new").unwrap_err();
+        assert!(err.contains("reserved"), "{err}");
+        assert!(ClusterName::parse("newer").is_ok());
         let err = ClusterName::parse(&"a".repeat(37)).unwrap_err();
         assert!(err.contains("at most 36"), "{err}");
     }

@@ -1,9 +1,8 @@
 //! Elasticsearch versions (`major.minor.patch`) and the upgrade rule.
 //!
 //! Upgrades only go forward, and at most one major version at a time (8.x -> 9.y, never 7.x -> 9.y), because
-//! Elasticsearch can only read indices written by the previous major version. Elasticsearch additionally wants
-//! the last minor of the old major before a major upgrade (8.19 before 9.x); the portal's allow-list enforces
-//! that in practice by offering only the last 8.x minor.
+//! Elasticsearch can only read indices written by the previous major version. A major upgrade also starts from
+//! the minor Elastic requires of the old major: 7.17 before 8.x, 8.18 before 9.0, 8.19 before 9.1 and later.
 
 use std::fmt;
 use std::str::FromStr;
@@ -100,7 +99,27 @@ pub fn check_upgrade(from: &EsVersion, to: &EsVersion) -> Result<(), String> {
             from.major + 1
         ));
     }
+    if to.major == from.major + 1
+        && let Some((major, minor)) = major_upgrade_source(to)
+        && (from.major, from.minor) < (major, minor)
+    {
+        return Err(format!(
+            "cannot upgrade from {from} to {to} directly: Elasticsearch {to} needs {major}.{minor} or later \
+             first, upgrade to the latest {major}.{minor}.x and then to {to}"
+        ));
+    }
     Ok(())
+}
+
+/// The oldest `major.minor` of the previous major that may be upgraded straight to `to` (Elastic's upgrade
+/// paths); `None` when no rule is known (then any minor of the previous major may upgrade).
+fn major_upgrade_source(to: &EsVersion) -> Option<(u32, u32)> {
+    match (to.major, to.minor) {
+        (8, _) => Some((7, 17)),
+        (9, 0) => Some((8, 18)),
+        (9, _) => Some((8, 19)),
+        _ => None,
+    }
 }
 
 /// True when `to` is a valid upgrade of `from` (see [`check_upgrade`] for the reason when it is not).
@@ -166,7 +185,12 @@ mod tests {
         assert!(is_upgrade_allowed(&v("8.19.7"), &v("9.2.1")));
         assert!(is_upgrade_allowed(&v("8.15.0"), &v("8.19.7")));
         assert!(is_upgrade_allowed(&v("9.2.0"), &v("9.2.1")));
-        assert!(is_upgrade_allowed(&v("8.0.0"), &v("9.9.9")));
+        assert!(is_upgrade_allowed(&v("8.19.0"), &v("9.9.9")));
+        assert!(is_upgrade_allowed(&v("8.18.8"), &v("9.0.8")));
+        assert!(is_upgrade_allowed(&v("7.17.25"), &v("8.19.7")));
+        assert!(!is_upgrade_allowed(&v("8.18.8"), &v("9.1.6")));
+        assert!(!is_upgrade_allowed(&v("8.17.0"), &v("9.0.0")));
+        assert!(!is_upgrade_allowed(&v("7.16.3"), &v("8.0.0")));
         assert!(!is_upgrade_allowed(&v("7.17.25"), &v("9.2.1")));
         assert!(!is_upgrade_allowed(&v("9.2.1"), &v("8.19.7")));
         assert!(!is_upgrade_allowed(&v("9.2.1"), &v("9.2.0")));
@@ -190,6 +214,8 @@ mod tests {
                 .unwrap_err()
                 .contains("8.x first")
         );
+        let err = check_upgrade(&v("8.18.8"), &v("9.2.1")).unwrap_err();
+        assert!(err.contains("needs 8.19 or later first"), "{err}");
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub(crate) struct Shared {
     bookmark_interval: Duration,
     kubelet: controllers::KubeletControl,
     next_ip: std::sync::atomic::AtomicU32,
+    gone: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -149,6 +150,7 @@ impl Sim {
             bookmark_interval: Duration::from_secs(1),
             kubelet: controllers::KubeletControl::new(opts.kubelet_delay),
             next_ip: std::sync::atomic::AtomicU32::new(0),
+            gone: std::sync::atomic::AtomicU64::new(0),
         });
         seed(&shared);
         let sim = Sim {
@@ -248,16 +250,22 @@ impl Sim {
             .clear();
     }
 
-    /// Number of changes the event log retains for watches (default 10,000); a watch from an older
-    /// resourceVersion gets a 410 ERROR event. Lowering it is a test knob.
+    /// Number of changes the log of each kind retains for watches (default
+    /// [`store::DEFAULT_WATCH_WINDOW`]); a watch from an older resourceVersion gets a 410 ERROR event. Lowering it
+    /// is a test knob.
     pub fn set_watch_window(&self, events: usize) {
         let mut st = self.shared.lock();
         st.log_cap = events.max(1);
-        while st.log.len() > st.log_cap {
-            if let Some(e) = st.log.pop_front() {
-                st.compacted_rv = e.rv;
-            }
+        let cap = st.log_cap;
+        for kind in &mut st.kinds {
+            kind.trim_log(cap);
         }
+    }
+
+    /// How many watches were answered with 410 Gone (their resourceVersion had left the window): each one
+    /// makes a client relist, so a growing number under load means the window is too small.
+    pub fn watches_expired(&self) -> u64 {
+        self.shared.gone.load(Ordering::Relaxed)
     }
 
     /// Stored objects per resource (plural): count and approximate memory in bytes, plus `watch-log` for the
@@ -270,8 +278,9 @@ impl Sim {
             let bytes = objects.values().map(|o| o.heap_size()).sum();
             out.insert(k.plural.clone(), (objects.len(), bytes));
         }
-        let log_bytes = st.log.iter().map(|e| e.obj.heap_size()).sum();
-        out.insert("watch-log".into(), (st.log.len(), log_bytes));
+        let log = st.kinds.iter().flat_map(|k| k.log.iter());
+        let (entries, log_bytes) = log.fold((0, 0), |(n, b), e| (n + 1, b + e.obj.heap_size()));
+        out.insert("watch-log".into(), (entries, log_bytes));
         out
     }
 

@@ -1,5 +1,7 @@
 //! The in-memory object store: objects per kind keyed by (namespace, name), the global resourceVersion counter,
-//! indexes (uid, owner uid -> dependents, label -> objects) and the bounded event log that watches read from.
+//! indexes (uid, owner uid -> dependents, label -> objects) and, per kind, the bounded log of changes that
+//! watches read from (like the API server's watch cache, one window per resource, so a burst of Events cannot
+//! push the pods' history out and send every pod watcher into a relist).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -12,6 +14,9 @@ use super::stored::Stored;
 
 /// (namespace or "" for cluster-scoped, name).
 pub type ObjKey = (String, String);
+
+/// Changes retained per kind for watches by default (the API server sizes its watch cache per resource too).
+pub const DEFAULT_WATCH_WINDOW: usize = 25_000;
 
 /// Kind index plus key: identifies one object.
 pub type FullKey = (usize, ObjKey);
@@ -59,12 +64,16 @@ pub struct LogEntry {
     pub prev: Option<Arc<Stored>>,
 }
 
-/// Objects of one kind with a label index.
+/// Objects of one kind with a label index and the kind's window of recent changes.
 #[derive(Debug, Default)]
 pub struct KindStore {
     /// Objects by (namespace, name).
     pub objects: BTreeMap<ObjKey, Arc<Stored>>,
     labels: HashMap<(String, String), BTreeSet<ObjKey>>,
+    /// Retained changes of this kind, oldest first.
+    pub log: VecDeque<LogEntry>,
+    /// Watches of this kind may start from any resourceVersion >= this.
+    pub compacted_rv: u64,
 }
 
 impl KindStore {
@@ -86,21 +95,27 @@ impl KindStore {
     /// for equality requirements; callers still check the full selector.
     pub fn candidates(&self, ns: Option<&str>, sel: &LabelSelector) -> Vec<ObjKey> {
         let in_ns = |k: &ObjKey| ns.is_none_or(|n| k.0 == n);
-        let mut best: Option<Vec<ObjKey>> = None;
-        for (key, values) in sel.index_candidates() {
-            let mut keys: Vec<ObjKey> = values
-                .iter()
-                .filter_map(|v| self.labels.get(&(key.to_string(), v.to_string())))
+        // The requirement with the fewest indexed objects decides; only its keys are copied.
+        let best = sel
+            .index_candidates()
+            .into_iter()
+            .map(|(key, values)| {
+                let found: Vec<&BTreeSet<ObjKey>> = values
+                    .iter()
+                    .filter_map(|v| self.labels.get(&(key.to_string(), v.to_string())))
+                    .collect();
+                let size: usize = found.iter().map(|s| s.len()).sum();
+                (size, found)
+            })
+            .min_by_key(|(size, _)| *size);
+        if let Some((_, found)) = best {
+            let mut keys: Vec<ObjKey> = found
+                .into_iter()
                 .flat_map(|s| s.iter().filter(|k| in_ns(k)).cloned())
                 .collect();
             keys.sort();
             keys.dedup();
-            if best.as_ref().is_none_or(|b| keys.len() < b.len()) {
-                best = Some(keys);
-            }
-        }
-        if let Some(b) = best {
-            return b;
+            return keys;
         }
         match ns {
             Some(n) => self
@@ -110,6 +125,15 @@ impl KindStore {
                 .map(|(k, _)| k.clone())
                 .collect(),
             None => self.objects.keys().cloned().collect(),
+        }
+    }
+
+    /// Drop the oldest changes beyond `cap`, moving the compaction point.
+    pub fn trim_log(&mut self, cap: usize) {
+        while self.log.len() > cap {
+            if let Some(old) = self.log.pop_front() {
+                self.compacted_rv = old.rv;
+            }
         }
     }
 
@@ -133,12 +157,8 @@ pub struct State {
     pub uids: HashMap<String, FullKey>,
     /// owner uid -> dependents.
     pub dependents: HashMap<String, BTreeSet<FullKey>>,
-    /// Retained changes, oldest first.
-    pub log: VecDeque<LogEntry>,
-    /// Maximum retained changes.
+    /// Maximum retained changes per kind.
     pub log_cap: usize,
-    /// Watches may start from any resourceVersion >= this.
-    pub compacted_rv: u64,
     /// Kind index of core/v1 events (capped like an event TTL).
     pub events_kind: Option<usize>,
     /// Event objects in creation order.
@@ -155,9 +175,7 @@ impl State {
             kinds: (0..n_kinds).map(|_| KindStore::default()).collect(),
             uids: HashMap::new(),
             dependents: HashMap::new(),
-            log: VecDeque::new(),
-            log_cap: 10_000,
-            compacted_rv: 0,
+            log_cap: DEFAULT_WATCH_WINDOW,
             events_kind,
             event_order: VecDeque::new(),
             event_cap: 10_000,
@@ -176,12 +194,10 @@ impl State {
     }
 
     fn log_push(&mut self, entry: LogEntry) {
-        self.log.push_back(entry);
-        while self.log.len() > self.log_cap {
-            if let Some(old) = self.log.pop_front() {
-                self.compacted_rv = old.rv;
-            }
-        }
+        let cap = self.log_cap;
+        let kind = &mut self.kinds[entry.kind];
+        kind.log.push_back(entry);
+        kind.trim_log(cap);
     }
 
     fn index_owners(&mut self, fk: &FullKey, obj: &Stored, add: bool) {

@@ -155,8 +155,8 @@ async fn run(sh: Arc<Shared>, req: WatchReq, tx: Tx) {
         let st = sh.lock();
         match requested {
             Some(Err(_)) => Start::Bad,
-            Some(Ok(rv)) if !req.send_initial && rv < st.compacted_rv => {
-                Start::Gone(rv, st.compacted_rv)
+            Some(Ok(rv)) if !req.send_initial && rv < st.kinds[req.kind].compacted_rv => {
+                Start::Gone(rv, st.kinds[req.kind].compacted_rv)
             }
             Some(Ok(rv)) if !req.send_initial => Start::From(rv),
             _ => {
@@ -178,6 +178,7 @@ async fn run(sh: Arc<Shared>, req: WatchReq, tx: Tx) {
             return;
         }
         Start::Gone(rv, oldest) => {
+            sh.gone.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             send(&tx, gone_line(rv, oldest)).await;
             return;
         }
@@ -203,26 +204,23 @@ async fn run(sh: Arc<Shared>, req: WatchReq, tx: Tx) {
         loop {
             let (batch, next, expired) = {
                 let st = sh.lock();
-                if cursor < st.compacted_rv {
-                    (Vec::new(), cursor, Some(st.compacted_rv))
+                let log = &st.kinds[req.kind].log;
+                if cursor < st.kinds[req.kind].compacted_rv {
+                    (Vec::new(), cursor, Some(st.kinds[req.kind].compacted_rv))
                 } else {
-                    let start = st.log.partition_point(|e| e.rv <= cursor);
-                    let end = (start + 1000).min(st.log.len());
-                    let batch: Vec<LogEntry> = st
-                        .log
-                        .range(start..end)
-                        .filter(|e| e.kind == req.kind)
-                        .cloned()
-                        .collect();
-                    let next = if end == st.log.len() {
+                    let start = log.partition_point(|e| e.rv <= cursor);
+                    let end = (start + 1000).min(log.len());
+                    let batch: Vec<LogEntry> = log.range(start..end).cloned().collect();
+                    let next = if end == log.len() {
                         st.rv.max(cursor)
                     } else {
-                        st.log.get(end - 1).map_or(cursor, |e| e.rv)
+                        log.get(end - 1).map_or(cursor, |e| e.rv)
                     };
                     (batch, next, None)
                 }
             };
             if let Some(oldest) = expired {
+                sh.gone.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 send(&tx, gone_line(cursor, oldest)).await;
                 return;
             }
