@@ -29,6 +29,9 @@ pub struct AppInner {
     pub kube: KubeTarget,
     /// What the watches last saw of every managed object (the resync compares against it).
     pub cache: ObjectCache,
+    /// Recently resolved API tokens; here rather than in the API so that revoking a token or disabling a
+    /// user in the web UI drops the entries at once.
+    pub api_tokens: crate::api::auth::TokenCache,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
             reconciler_wake: Arc::new(Notify::new()),
             kube,
             cache: ObjectCache::default(),
+            api_tokens: crate::api::auth::TokenCache::default(),
         }))
     }
 }

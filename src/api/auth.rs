@@ -10,8 +10,9 @@
 //! platform-admin powers only when the user is a platform admin AND the token is not limited to a tenant,
 //! and a tenant-limited token sees no other tenant (404).
 //!
-//! Cache: revocation through this process takes effect at once (the entry is dropped); a revocation or a
-//! disabled user elsewhere (CLI, another replica) within `CACHE_TTL`. Expiry is checked on every request.
+//! Cache (kept in [`AppState`]): a revocation through this process, in the API or the web UI, and disabling a
+//! user in the web UI take effect at once (the entries are dropped); a change made elsewhere (CLI, another
+//! replica) within `CACHE_TTL`. Expiry is checked on every request.
 //! `last_used_at` is written at most once a minute per token, off the request path.
 //!
 //! After a change (`POST`, `PUT`, `PATCH`, `DELETE`) under `/tenants/{tenant}`, the tenant's cached cluster
@@ -180,6 +181,11 @@ impl TokenCache {
     pub fn forget(&self, token_id: Uuid) {
         self.lock().retain(|_, e| e.owner.token_id != token_id);
     }
+
+    /// Drop every token of a user from the cache (after the user was disabled here).
+    pub fn forget_user(&self, user_id: Uuid) {
+        self.lock().retain(|_, e| e.owner.user_id != user_id);
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -208,7 +214,7 @@ pub async fn authenticate(State(api): State<ApiState>, mut req: Request, next: N
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    let owner = match api.tokens.resolve(&api.app, token).await {
+    let owner = match api.app.api_tokens.resolve(&api.app, token).await {
         Ok(Some(owner)) => owner,
         Ok(None) => {
             return ApiError::unauthorized(

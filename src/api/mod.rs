@@ -63,8 +63,6 @@ pub struct ApiState(Arc<ApiInner>);
 pub struct ApiInner {
     /// The application state (database, configuration, Kubernetes, reconciler wake-up).
     pub app: AppState,
-    /// Recently resolved tokens (see [`auth`]).
-    pub tokens: auth::TokenCache,
     /// Per-token request buckets (see [`rate_limit`]).
     pub limiter: RateLimiter,
     /// Sweeping of expired idempotency keys.
@@ -151,7 +149,6 @@ pub fn router_with(state: &AppState, settings: ApiSettings) -> Router<AppState> 
     let openapi_json = Bytes::from(serde_json::to_vec_pretty(&doc).unwrap_or_default());
     let api = ApiState(Arc::new(ApiInner {
         app: state.clone(),
-        tokens: auth::TokenCache::default(),
         limiter: RateLimiter::new(settings.rate_limit),
         idempotency: idempotency::Housekeeping::default(),
         reads: reads::ReadCache::new(settings.read_cache),

@@ -243,6 +243,6 @@ async fn revoke_token(
     )
     .await?;
     tx.commit().await.map_err(AppError::from)?;
-    api.tokens.forget(path.id);
+    api.app.api_tokens.forget(path.id);
     Ok(StatusCode::NO_CONTENT)
 }

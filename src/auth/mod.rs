@@ -5,6 +5,7 @@
 pub mod csrf;
 pub mod current_user;
 pub mod extractors;
+pub mod housekeeping;
 pub mod password;
 pub mod session;
 pub mod tenant_access;

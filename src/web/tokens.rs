@@ -224,6 +224,7 @@ async fn revoke_token(
     let mut tx = state.db.begin().await?;
     let row = token_store::revoke(&mut tx, user.user_id, id, None, &actor, &meta).await?;
     tx.commit().await.map_err(AppError::from)?;
+    state.api_tokens.forget(id);
     Ok(flash::redirect(
         "/account/tokens",
         FlashKind::Success,

@@ -232,3 +232,60 @@ async fn platform_admin_extractor_hides_admin_urls(pool: PgPool) {
     assert_eq!(call(Some(ann)).await.0, 404);
     assert_eq!(call(None).await.0, 303);
 }
+
+#[sqlx::test]
+async fn purge_removes_expired_and_long_revoked_sessions_and_old_login_failures(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let user = app.create_user("ann@example.com", PASSWORD, false).await;
+    let live = session_for(&app, "ann@example.com", PASSWORD).await;
+    // Four more sessions of Ann: expired, revoked two days ago, revoked a minute ago, and still valid.
+    for (i, expires, revoked) in [
+        (1, "now() - interval '1 minute'", "NULL"),
+        (2, "now() + interval '1 day'", "now() - interval '2 days'"),
+        (3, "now() + interval '1 day'", "now() - interval '1 minute'"),
+        (4, "now() + interval '1 day'", "NULL"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at, revoked_at) \
+             VALUES ($1, $2, 'x', {expires}, {revoked})"
+        )))
+        .bind(vec![i as u8; 32])
+        .bind(user)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO login_failures (key, at) VALUES ('account:old', now() - interval '2 hours'), \
+         ('account:recent', now() - interval '1 minute')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let purged = esaas::auth::housekeeping::purge(&pool, std::time::Duration::from_secs(900))
+        .await
+        .unwrap();
+    assert_eq!(
+        purged.sessions, 2,
+        "the expired one and the one revoked two days ago"
+    );
+    assert_eq!(purged.login_failures, 1);
+    let left: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        left.len(),
+        3,
+        "the login's session, the recently revoked and the valid one"
+    );
+    assert!(!left.contains(&vec![1u8; 32]) && !left.contains(&vec![2u8; 32]));
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM login_failures")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, ["account:recent"]);
+    // The purge leaves the signed-in browser alone.
+    assert!(is_signed_in(&app, &live).await);
+}

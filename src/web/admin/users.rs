@@ -231,6 +231,9 @@ async fn set_disabled(
     )
     .await?;
     tx.commit().await?;
+    if disabled {
+        state.api_tokens.forget_user(id);
+    }
     let what = if disabled {
         "disabled; their sessions were ended"
     } else {
