@@ -68,3 +68,48 @@ async fn https_portals_send_hsts_and_secure_cookies(pool: PgPool) {
     let session = set_cookie(&response, "esaas_session").unwrap();
     assert!(session.contains("Secure"), "{session}");
 }
+
+#[sqlx::test]
+async fn static_files_are_gzipped_but_pages_are_not(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let raw_len = std::fs::metadata(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/static/vendor/htmx-2.0.11.min.js"
+    ))
+    .unwrap()
+    .len() as usize;
+    let response = plain_client()
+        .get(app.url("/static/vendor/htmx-2.0.11.min.js"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "content-encoding").as_deref(),
+        Some("gzip")
+    );
+    assert!(header(&response, "content-security-policy").is_some());
+    let body = response.bytes().await.unwrap();
+    assert!(
+        body.len() * 2 < raw_len,
+        "gzip should at least halve htmx: {} of {raw_len} bytes",
+        body.len()
+    );
+    // Without Accept-Encoding the file comes as it is.
+    let response = plain_client()
+        .get(app.url("/static/vendor/htmx-2.0.11.min.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&response, "content-encoding"), None);
+    assert_eq!(response.bytes().await.unwrap().len(), raw_len);
+    // Pages (which carry CSRF tokens) are never compressed.
+    let response = plain_client()
+        .get(app.url("/login"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&response, "content-encoding"), None);
+}
