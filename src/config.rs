@@ -7,6 +7,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use secrecy::SecretString;
 
+use crate::request_meta::TrustedProxies;
+
 /// Which Kubernetes the portal drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KubeMode {
@@ -52,6 +54,9 @@ pub struct Config {
     /// `ESAAS_RECONCILER_WORKERS`: concurrent operation workers in this process (default 4; 0 disables the
     /// reconciler, e.g. for a read-only replica).
     pub reconciler_workers: usize,
+    /// `ESAAS_TRUSTED_PROXIES`: comma-separated addresses / CIDR networks of the proxies in front of the portal
+    /// whose `X-Forwarded-For` gives the client address (default: none, the socket peer is the client).
+    pub trusted_proxies: TrustedProxies,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -129,6 +134,10 @@ impl Config {
             resync_interval: Duration::from_secs(parse_var("ESAAS_RESYNC_INTERVAL_SECS", 60)?),
             stall_timeout: Duration::from_secs(parse_var("ESAAS_STALL_TIMEOUT_SECS", 600)?),
             reconciler_workers: parse_var("ESAAS_RECONCILER_WORKERS", 4)?,
+            trusted_proxies: TrustedProxies::parse(
+                &var("ESAAS_TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(|e| anyhow::anyhow!("ESAAS_TRUSTED_PROXIES is invalid: {e}"))?,
         })
     }
 
@@ -149,6 +158,7 @@ impl Config {
             resync_interval: Duration::from_secs(3600),
             stall_timeout: Duration::from_secs(600),
             reconciler_workers: 2,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 

@@ -98,6 +98,10 @@ pub fn build_app(state: AppState) -> Router {
         .merge(api::router(&state))
         .layer(CatchPanicLayer::new())
         .layer(trace)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_meta::client_addr,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)

@@ -165,3 +165,56 @@ async fn a_burst_of_parallel_guesses_gets_no_more_than_the_limit(pool: PgPool) {
     assert!(verified <= 3, "at most 3 guesses verified: {statuses:?}");
     assert!(refused >= 7, "{statuses:?}");
 }
+
+/// A failed login sent through a proxy claiming the client `forwarded`: the address it was audited and
+/// throttled under.
+async fn audited_source(app: &TestApp, forwarded: &str) -> String {
+    let token = super::login_form_token(app).await;
+    let response = super::plain_client()
+        .post(app.url("/login"))
+        .header("cookie", format!("esaas_csrf={token}"))
+        .header("x-forwarded-for", forwarded)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "nobody@example.com"),
+            ("password", "wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    sqlx::query_scalar(
+        "SELECT source_addr FROM audit_log WHERE action = 'login.failed' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn x_forwarded_for_counts_only_from_trusted_proxies(pool: PgPool) {
+    // Not configured: the header is the client's own claim and is ignored.
+    let app = TestApp::spawn(pool.clone()).await;
+    assert_eq!(audited_source(&app, "203.0.113.9").await, "127.0.0.1");
+
+    // Behind a trusted proxy (the test client's loopback address), the right-most untrusted hop counts,
+    // even when the client put something else in front of it.
+    let app = TestApp::spawn_with(pool, |c| {
+        c.trusted_proxies = esaas::request_meta::TrustedProxies::parse("127.0.0.0/8").unwrap();
+    })
+    .await;
+    assert_eq!(
+        audited_source(&app, "198.51.100.1, 203.0.113.9").await,
+        "203.0.113.9"
+    );
+    let per_address: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM login_failures WHERE key LIKE 'addr:203.0.113.9%'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        per_address, 1,
+        "throttled under the client's address, not the proxy's"
+    );
+}
