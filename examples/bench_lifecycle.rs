@@ -140,6 +140,7 @@ async fn main() -> anyhow::Result<()> {
         role: Role::Owner,
         actor: Actor::system(),
         meta: RequestMeta::default(),
+        if_match: None,
     };
     for i in 0..n_latency {
         service::create(

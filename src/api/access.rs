@@ -58,6 +58,7 @@ impl TenantCtx {
             role: self.role(),
             actor: self.actor(),
             meta,
+            if_match: None,
         }
     }
 

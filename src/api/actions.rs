@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::ApiState;
 use super::access::TenantCtx;
-use super::clusters::{ClusterPath, accepted, check_if_match, cluster_response, load};
+use super::clusters::{ClusterPath, accepted, check_if_match, cluster_response, if_match, load};
 use super::error::{ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
 use super::views::OperationView;
@@ -77,7 +77,7 @@ async fn scale(
     check_if_match(&headers, &cluster)?;
     let op = service::scale(
         &api.app,
-        &ctx.service_caller(meta),
+        &ctx.service_caller(meta).with_if_match(if_match(&headers)),
         &cluster.name,
         &body.node_set,
         body.count,
@@ -164,7 +164,7 @@ async fn resize(
     };
     let op = service::resize(
         &api.app,
-        &ctx.service_caller(meta),
+        &ctx.service_caller(meta).with_if_match(if_match(&headers)),
         &cluster.name,
         &body.node_set,
         size,
@@ -202,7 +202,12 @@ async fn restart(
 ) -> ApiResult<Response> {
     let cluster = load(&api, &ctx, &path.name).await?;
     check_if_match(&headers, &cluster)?;
-    let op = service::restart(&api.app, &ctx.service_caller(meta), &cluster.name).await?;
+    let op = service::restart(
+        &api.app,
+        &ctx.service_caller(meta).with_if_match(if_match(&headers)),
+        &cluster.name,
+    )
+    .await?;
     Ok(accepted(&ctx, &op, &cluster.name))
 }
 
@@ -249,7 +254,7 @@ async fn upgrade(
     check_if_match(&headers, &cluster)?;
     let op = service::upgrade(
         &api.app,
-        &ctx.service_caller(meta),
+        &ctx.service_caller(meta).with_if_match(if_match(&headers)),
         &cluster.name,
         &body.version,
     )
@@ -297,7 +302,7 @@ async fn deletion_protection(
     check_if_match(&headers, &cluster)?;
     service::set_deletion_protection(
         &api.app,
-        &ctx.service_caller(meta),
+        &ctx.service_caller(meta).with_if_match(if_match(&headers)),
         &cluster.name,
         body.enabled,
     )

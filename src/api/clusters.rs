@@ -4,8 +4,9 @@
 //! operation, audit) and answers 202 with the operation and its `Location`.
 //!
 //! Optimistic concurrency: `PATCH`, `DELETE` and the actions accept `If-Match: "<generation>"` (or `*`) and
-//! answer 412 when the cluster has moved on. The check reads the generation just before the service's
-//! transaction; a change slipping in between is still refused by the one-active-operation rule (409).
+//! answer 412 when the cluster has moved on. The generation is checked when the request arrives and again
+//! inside the service's transaction under the cluster's row lock, so a change slipping in between is refused
+//! too.
 //!
 //! `DELETE` takes the confirmation as the query parameter `confirm_name` (bodies on DELETE are dropped by
 //! some clients and proxies): `DELETE .../clusters/logs?confirm_name=logs`.
@@ -68,13 +69,16 @@ pub fn etag(generation: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{generation}\"")).expect("digits are a valid header value")
 }
 
-/// Does `If-Match` (or `If-None-Match`) list this generation? `*` matches any; weak tags never match.
 fn matches(value: &str, generation: i64) -> bool {
-    let wanted = format!("\"{generation}\"");
-    value
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == wanted)
+    service::if_match_allows(value, generation)
+}
+
+/// The `If-Match` header for the service's check under the row lock (a value that is not text matches
+/// nothing).
+pub fn if_match(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().unwrap_or(""))
 }
 
 /// 412 when `If-Match` is present and does not list the cluster's generation.
@@ -423,7 +427,7 @@ async fn update_cluster(
     if let Some(tls) = patch.http_tls {
         input.http_tls = Some(tls);
     }
-    let caller = ctx.service_caller(meta);
+    let caller = ctx.service_caller(meta).with_if_match(if_match(&headers));
     let op = service::reconfigure(&api.app, &caller, &cluster.name, &input)
         .await
         .map_err(|e| match e {
@@ -483,7 +487,7 @@ async fn delete_cluster(
 ) -> ApiResult<Response> {
     let cluster = load(&api, &ctx, &path.name).await?;
     check_if_match(&headers, &cluster)?;
-    let caller = ctx.service_caller(meta);
+    let caller = ctx.service_caller(meta).with_if_match(if_match(&headers));
     let op = service::delete(
         &api.app,
         &caller,

@@ -32,9 +32,31 @@ pub struct Caller {
     pub actor: Actor,
     /// Request id and source address.
     pub meta: RequestMeta,
+    /// An `If-Match` precondition on the cluster's generation (API requests): checked under the cluster's
+    /// row lock, so a change that raced the caller's read is refused (412) rather than applied.
+    pub if_match: Option<String>,
 }
 
 impl Caller {
+    /// The same caller with the `If-Match` header value of its request, if any.
+    pub fn with_if_match(mut self, value: Option<&str>) -> Self {
+        self.if_match = value.map(str::to_owned);
+        self
+    }
+
+    /// 412 when an `If-Match` precondition does not list the (locked) cluster's generation.
+    fn check_precondition(&self, cluster: &Cluster) -> AppResult<()> {
+        match &self.if_match {
+            Some(value) if !if_match_allows(value, cluster.generation) => {
+                Err(AppError::PreconditionFailed(format!(
+                    "The cluster has changed: it is at generation {g} (ETag \"{g}\"). Read it again and retry.",
+                    g = cluster.generation
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn require_change(&self) -> AppResult<()> {
         if self.role.can_change_clusters() {
             Ok(())
@@ -45,6 +67,15 @@ impl Caller {
             )))
         }
     }
+}
+
+/// Does an `If-Match` (or `If-None-Match`) value list this generation? `*` matches any; weak tags never match.
+pub fn if_match_allows(value: &str, generation: i64) -> bool {
+    let wanted = format!("\"{generation}\"");
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == wanted)
 }
 
 /// A create request: a name plus a template, a full spec, or a template edited by the user (spec wins).
@@ -200,6 +231,7 @@ async fn change(
     caller.require_change()?;
     let mut tx = state.db.begin().await?;
     let cluster = repo::lock_by_name(&mut tx, caller.tenant_id, cluster_name).await?;
+    caller.check_precondition(&cluster)?;
     if cluster.deleting {
         return Err(AppError::Conflict("This cluster is being deleted.".into()));
     }
@@ -376,6 +408,7 @@ pub async fn set_deletion_protection(
     caller.require_change()?;
     let mut tx = state.db.begin().await?;
     let cluster = repo::lock_by_name(&mut tx, caller.tenant_id, cluster_name).await?;
+    caller.check_precondition(&cluster)?;
     repo::set_deletion_protection(&mut tx, cluster.id, on).await?;
     audit_cluster(
         &mut tx,
@@ -400,6 +433,7 @@ pub async fn delete(
     caller.require_change()?;
     let mut tx = state.db.begin().await?;
     let cluster = repo::lock_by_name(&mut tx, caller.tenant_id, cluster_name).await?;
+    caller.check_precondition(&cluster)?;
     if confirm_name.trim() != cluster.name {
         let mut e = FieldErrors::new();
         e.add(

@@ -77,6 +77,7 @@ impl Env {
             role: Role::Owner,
             actor: Actor::user(user.id, &user.email),
             meta: RequestMeta::default(),
+            if_match: None,
         };
         Self {
             pool,

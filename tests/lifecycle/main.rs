@@ -601,3 +601,64 @@ async fn an_operation_without_progress_is_marked_stalled(pool: PgPool) {
     let reason = stalled.expect("marked stalled");
     assert!(!reason.is_empty());
 }
+
+#[sqlx::test]
+async fn a_stale_if_match_is_refused_under_the_row_lock(pool: PgPool) {
+    let env = Env::new(pool).await;
+    let op = env.create("logs", "single-node").await;
+    env.wait(&op).await;
+    let mut conn = env.pool.acquire().await.unwrap();
+    let generation = repo::get_by_name(&mut conn, env.tenant_id, "logs")
+        .await
+        .unwrap()
+        .generation;
+    drop(conn);
+    let count_rows = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT (SELECT count(*) FROM operations) + (SELECT count(*) FROM audit_log)",
+        )
+        .fetch_one(&env.pool)
+        .await
+        .unwrap()
+    };
+    let before = count_rows().await;
+    // The caller read the cluster at an older generation (another change landed after its read and before
+    // its transaction): every kind of change is refused with 412 and writes nothing.
+    let stale = env
+        .caller
+        .clone()
+        .with_if_match(Some(&format!("\"{}\"", generation - 1)));
+    let errors = [
+        service::scale(&env.state, &stale, "logs", "default", 2)
+            .await
+            .unwrap_err(),
+        service::restart(&env.state, &stale, "logs")
+            .await
+            .unwrap_err(),
+        service::set_deletion_protection(&env.state, &stale, "logs", true)
+            .await
+            .unwrap_err(),
+        service::delete(&env.state, &stale, "logs", "logs")
+            .await
+            .unwrap_err(),
+    ];
+    for err in errors {
+        assert!(
+            matches!(&err, AppError::PreconditionFailed(m) if m.contains(&format!("generation {generation}"))),
+            "{err:?}"
+        );
+    }
+    assert_eq!(count_rows().await, before, "nothing written");
+    // The current generation (or `*`) passes.
+    let fresh = env
+        .caller
+        .clone()
+        .with_if_match(Some(&format!("W/\"x\", \"{generation}\"")));
+    service::set_deletion_protection(&env.state, &fresh, "logs", true)
+        .await
+        .unwrap();
+    let any = env.caller.clone().with_if_match(Some("*"));
+    service::set_deletion_protection(&env.state, &any, "logs", false)
+        .await
+        .unwrap();
+}

@@ -88,6 +88,7 @@ impl Fixture {
             role: Role::Owner,
             actor: Actor::user(session.user_id, &session.email),
             meta: RequestMeta::default(),
+            if_match: None,
         };
         service::create(
             &self.app.state,

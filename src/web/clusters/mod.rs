@@ -90,6 +90,7 @@ pub(crate) fn caller(access: &TenantAccess, meta: RequestMeta) -> Caller {
         role: access.role,
         actor: access.actor(),
         meta,
+        if_match: None,
     }
 }
 
