@@ -11,11 +11,13 @@ pub mod health;
 pub mod home;
 pub mod layout;
 pub mod login;
+pub mod login_redirect;
 pub mod nav;
 pub mod tenants;
 pub mod tokens;
 
 use axum::Router;
+use axum::middleware;
 
 use crate::state::AppState;
 
@@ -32,4 +34,5 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(clusters::router())
         .merge(tokens::router())
+        .layer(middleware::from_fn(login_redirect::middleware))
 }

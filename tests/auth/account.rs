@@ -99,7 +99,7 @@ async fn changing_the_password_checks_fields_and_logs_out_other_sessions(pool: P
     assert!(page.contains("Your password was changed."), "{page}");
     // The other browser is logged out.
     let response = other.get(app.url("/account")).send().await.unwrap();
-    assert_eq!(location(&response), "/login");
+    assert_eq!(location(&response), "/login?next=%2Faccount");
     // Old password no longer works, the new one does.
     assert_eq!(
         post_login(&app, "", "ann@example.com", PASSWORD)

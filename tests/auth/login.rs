@@ -446,3 +446,48 @@ async fn a_flash_message_is_shown_once(pool: PgPool) {
         .unwrap();
     assert!(!second.contains("You have been logged out."));
 }
+
+#[sqlx::test]
+async fn signing_in_leads_back_to_the_page_asked_for(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.create_user("ann@example.com", PASSWORD, false).await;
+    // Anonymous: the redirect to the login page carries the way back.
+    let response = super::plain_client()
+        .get(app.url("/account/tokens?x=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let to = location(&response);
+    assert_eq!(to, "/login?next=%2Faccount%2Ftokens%3Fx%3D1");
+    // The login page keeps it in its form, and the login follows it.
+    let page = super::plain_client()
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("name=\"next\" value=\"/account/tokens?x=1\""),
+        "{page}"
+    );
+
+    // An htmx refresh whose session is gone (logged out in another tab): no login page swapped into the
+    // fragment, the whole window goes to the login page and comes back to the dashboard afterwards.
+    let response = super::plain_client()
+        .get(app.url("/t/acme/clusters/logs/live"))
+        .header("hx-request", "true")
+        .header("hx-current-url", app.url("/t/acme/clusters/logs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["hx-redirect"],
+        "/login?next=%2Ft%2Facme%2Fclusters%2Flogs"
+    );
+    assert!(response.headers().get("location").is_none());
+    // (POSTs keep the plain /login redirect: see sessions::logout_revokes_the_session_even_if_the_cookie_is_replayed.)
+}

@@ -18,7 +18,7 @@ async fn is_signed_in(app: &TestApp, session: &str) -> bool {
     match response.status().as_u16() {
         200 => true,
         303 => {
-            assert_eq!(location(&response), "/login");
+            assert_eq!(location(&response), "/login?next=%2Faccount");
             false
         }
         other => panic!("unexpected status {other}"),
