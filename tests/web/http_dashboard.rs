@@ -32,6 +32,7 @@ async fn dashboard_shows_a_green_cluster(pool: PgPool) {
         "logs-kb-http.esaas-acme.svc:5601",
         "id=\"reveal-password\"",
         "create · succeeded",
+        " by owner@acme.test ·",
         "from template three-nodes",
         "<svg class=\"chart\"",
         "Nodes ready and health over time",
