@@ -347,6 +347,14 @@ async fn request_watch_scale_restart_delete_in_a_browser(pool: PgPool) {
     b.click("a[href='/t/acme/clusters/logs/scale?node_set=default']")
         .await;
     b.set_value("#f-count", "5").await;
+    // The quota panel follows the typed count (htmx), before anything is submitted.
+    b.wait_text(
+        "#quota-row-nodes",
+        "2 more nodes",
+        |t| t.contains("+2"),
+        Duration::from_secs(10),
+    )
+    .await;
     b.click("#confirm-action").await;
     b.wait_text(
         ".flash-success",
