@@ -97,9 +97,14 @@ pub enum AppError {
     /// 409: conflicts with the current state (duplicate name, an operation already running, ...).
     #[error("{0}")]
     Conflict(String),
-    /// 412: an `If-Match` precondition failed.
-    #[error("{0}")]
-    PreconditionFailed(String),
+    /// 412: an `If-Match` precondition failed; `etag` is the current one (the API sends it as `ETag`).
+    #[error("{detail}")]
+    PreconditionFailed {
+        /// What changed and what to do.
+        detail: String,
+        /// The resource's current entity tag, quoted.
+        etag: String,
+    },
     /// 429: throttled; retry after this many seconds.
     #[error("too many requests; retry in {retry_after_secs} s")]
     TooManyRequests {
@@ -125,7 +130,7 @@ impl AppError {
             AppError::Forbidden(_) => S::FORBIDDEN,
             AppError::NotFound => S::NOT_FOUND,
             AppError::Conflict(_) => S::CONFLICT,
-            AppError::PreconditionFailed(_) => S::PRECONDITION_FAILED,
+            AppError::PreconditionFailed { .. } => S::PRECONDITION_FAILED,
             AppError::TooManyRequests { .. } => S::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => S::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => S::INTERNAL_SERVER_ERROR,

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::ApiState;
 use super::access::TenantCtx;
-use super::clusters::{ClusterPath, accepted, check_if_match, cluster_response, if_match, load};
+use super::clusters::{ClusterPath, accepted, change_caller, cluster_response, load};
 use super::error::{ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
 use super::views::OperationView;
@@ -73,17 +73,15 @@ async fn scale(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ScaleRequest>,
 ) -> ApiResult<Response> {
-    let cluster = load(&api, &ctx, &path.name).await?;
-    check_if_match(&headers, &cluster)?;
     let op = service::scale(
         &api.app,
-        &ctx.service_caller(meta).with_if_match(if_match(&headers)),
-        &cluster.name,
+        &change_caller(&ctx, meta, &headers),
+        &path.name,
         &body.node_set,
         body.count,
     )
     .await?;
-    Ok(accepted(&ctx, &op, &cluster.name))
+    Ok(accepted(&ctx, &op, &path.name))
 }
 
 /// Resize every node of one node set; absent sizes keep their current value.
@@ -138,7 +136,6 @@ async fn resize(
     ApiJson(body): ApiJson<ResizeRequest>,
 ) -> ApiResult<Response> {
     let cluster = load(&api, &ctx, &path.name).await?;
-    check_if_match(&headers, &cluster)?;
     let Some(current) = cluster.spec.node_set(&body.node_set) else {
         let names: Vec<&str> = cluster
             .spec
@@ -164,7 +161,7 @@ async fn resize(
     };
     let op = service::resize(
         &api.app,
-        &ctx.service_caller(meta).with_if_match(if_match(&headers)),
+        &change_caller(&ctx, meta, &headers),
         &cluster.name,
         &body.node_set,
         size,
@@ -200,15 +197,8 @@ async fn restart(
     ApiPath(path): ApiPath<ClusterPath>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let cluster = load(&api, &ctx, &path.name).await?;
-    check_if_match(&headers, &cluster)?;
-    let op = service::restart(
-        &api.app,
-        &ctx.service_caller(meta).with_if_match(if_match(&headers)),
-        &cluster.name,
-    )
-    .await?;
-    Ok(accepted(&ctx, &op, &cluster.name))
+    let op = service::restart(&api.app, &change_caller(&ctx, meta, &headers), &path.name).await?;
+    Ok(accepted(&ctx, &op, &path.name))
 }
 
 /// Upgrade to a newer version.
@@ -250,16 +240,14 @@ async fn upgrade(
     headers: HeaderMap,
     ApiJson(body): ApiJson<UpgradeRequest>,
 ) -> ApiResult<Response> {
-    let cluster = load(&api, &ctx, &path.name).await?;
-    check_if_match(&headers, &cluster)?;
     let op = service::upgrade(
         &api.app,
-        &ctx.service_caller(meta).with_if_match(if_match(&headers)),
-        &cluster.name,
+        &change_caller(&ctx, meta, &headers),
+        &path.name,
         &body.version,
     )
     .await?;
-    Ok(accepted(&ctx, &op, &cluster.name))
+    Ok(accepted(&ctx, &op, &path.name))
 }
 
 /// Deletion protection on or off.
@@ -298,12 +286,10 @@ async fn deletion_protection(
     headers: HeaderMap,
     ApiJson(body): ApiJson<DeletionProtectionRequest>,
 ) -> ApiResult<Response> {
-    let cluster = load(&api, &ctx, &path.name).await?;
-    check_if_match(&headers, &cluster)?;
     service::set_deletion_protection(
         &api.app,
-        &ctx.service_caller(meta).with_if_match(if_match(&headers)),
-        &cluster.name,
+        &change_caller(&ctx, meta, &headers),
+        &path.name,
         body.enabled,
     )
     .await?;

@@ -31,7 +31,7 @@ use super::views::{
 };
 use super::{cursor, reads};
 use crate::clusters::repo::{self, Cluster, ListFilter};
-use crate::clusters::service::{self, CreateRequest};
+use crate::clusters::service::{self, Caller, CreateRequest};
 use crate::clusters::{credentials, spec::ClusterSpecInput};
 use crate::error::AppError;
 use crate::operations::repo::Operation;
@@ -69,37 +69,14 @@ pub fn etag(generation: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{generation}\"")).expect("digits are a valid header value")
 }
 
-fn matches(value: &str, generation: i64) -> bool {
-    service::if_match_allows(value, generation)
-}
-
-/// The `If-Match` header for the service's check under the row lock (a value that is not text matches
-/// nothing).
-pub fn if_match(headers: &HeaderMap) -> Option<&str> {
-    headers
+/// The service caller for a change, with the request's `If-Match` (if any) as a precondition: the service
+/// checks it under the cluster's row lock and answers 412 with the current `ETag` (a value that is not text
+/// matches nothing).
+pub fn change_caller(ctx: &TenantCtx, meta: RequestMeta, headers: &HeaderMap) -> Caller {
+    let if_match = headers
         .get(header::IF_MATCH)
-        .map(|v| v.to_str().unwrap_or(""))
-}
-
-/// 412 when `If-Match` is present and does not list the cluster's generation.
-pub fn check_if_match(headers: &HeaderMap, cluster: &Cluster) -> ApiResult<()> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(());
-    };
-    let ok = value.to_str().is_ok_and(|v| matches(v, cluster.generation));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "precondition-failed",
-            format!(
-                "The cluster has changed: it is at generation {} (ETag \"{}\"). Read it again and retry.",
-                cluster.generation, cluster.generation
-            ),
-        )
-        .with_header(header::ETAG, etag(cluster.generation)))
-    }
+        .map(|v| v.to_str().unwrap_or(""));
+    ctx.service_caller(meta).with_if_match(if_match)
 }
 
 /// A live cluster of the tenant (404 otherwise).
@@ -341,7 +318,7 @@ async fn get_cluster(
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| matches(v, cluster.generation))
+        .is_some_and(|v| service::if_match_allows(v, cluster.generation))
     {
         return Ok((
             StatusCode::NOT_MODIFIED,
@@ -413,7 +390,6 @@ async fn update_cluster(
     ApiJson(patch): ApiJson<ClusterPatch>,
 ) -> ApiResult<Response> {
     let cluster = load(&api, &ctx, &path.name).await?;
-    check_if_match(&headers, &cluster)?;
     let mut input = ClusterSpecInput::from_spec(&cluster.spec);
     if let Some(version) = patch.version {
         input.version = version;
@@ -427,7 +403,7 @@ async fn update_cluster(
     if let Some(tls) = patch.http_tls {
         input.http_tls = Some(tls);
     }
-    let caller = ctx.service_caller(meta).with_if_match(if_match(&headers));
+    let caller = change_caller(&ctx, meta, &headers);
     let op = service::reconfigure(&api.app, &caller, &cluster.name, &input)
         .await
         .map_err(|e| match e {
@@ -485,13 +461,11 @@ async fn delete_cluster(
     ApiQuery(query): ApiQuery<DeleteQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let cluster = load(&api, &ctx, &path.name).await?;
-    check_if_match(&headers, &cluster)?;
-    let caller = ctx.service_caller(meta).with_if_match(if_match(&headers));
+    let caller = change_caller(&ctx, meta, &headers);
     let op = service::delete(
         &api.app,
         &caller,
-        &cluster.name,
+        &path.name,
         query.confirm_name.as_deref().unwrap_or(""),
     )
     .await
@@ -501,7 +475,7 @@ async fn delete_cluster(
         }
         other => other.into(),
     })?;
-    Ok(accepted(&ctx, &op, &cluster.name))
+    Ok(accepted(&ctx, &op, &path.name))
 }
 
 /// The cluster's observed status (from the portal's database: it answers while Kubernetes is down).
@@ -609,16 +583,6 @@ async fn reveal_credentials(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn if_match_compares_strongly() {
-        assert!(matches("\"5\"", 5));
-        assert!(matches("\"4\", \"5\"", 5));
-        assert!(matches("*", 5));
-        assert!(!matches("\"4\"", 5));
-        assert!(!matches("W/\"5\"", 5));
-        assert!(!matches("5", 5));
-    }
 
     #[test]
     fn page_sizes_are_bounded() {

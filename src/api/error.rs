@@ -266,8 +266,12 @@ impl From<AppError> for ApiError {
             AppError::Forbidden(m) => ApiError::forbidden(m.clone()),
             AppError::NotFound => ApiError::not_found(),
             AppError::Conflict(m) => ApiError::new(status, "conflict", m.clone()),
-            AppError::PreconditionFailed(m) => {
-                ApiError::new(status, "precondition-failed", m.clone())
+            AppError::PreconditionFailed { detail, etag } => {
+                let error = ApiError::new(status, "precondition-failed", detail.clone());
+                match HeaderValue::from_str(etag) {
+                    Ok(v) => error.with_header(header::ETAG, v),
+                    Err(_) => error,
+                }
             }
             AppError::TooManyRequests { retry_after_secs } => {
                 ApiError::new(status, "rate-limited", e.public_detail())

@@ -48,10 +48,13 @@ impl Caller {
     fn check_precondition(&self, cluster: &Cluster) -> AppResult<()> {
         match &self.if_match {
             Some(value) if !if_match_allows(value, cluster.generation) => {
-                Err(AppError::PreconditionFailed(format!(
-                    "The cluster has changed: it is at generation {g} (ETag \"{g}\"). Read it again and retry.",
-                    g = cluster.generation
-                )))
+                Err(AppError::PreconditionFailed {
+                    detail: format!(
+                        "The cluster has changed: it is at generation {g} (ETag \"{g}\"). Read it again and retry.",
+                        g = cluster.generation
+                    ),
+                    etag: format!("\"{}\"", cluster.generation),
+                })
             }
             _ => Ok(()),
         }
@@ -557,4 +560,20 @@ async fn audit_cluster(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_compares_strongly() {
+        assert!(if_match_allows("\"5\"", 5));
+        assert!(if_match_allows("\"4\", \"5\"", 5));
+        assert!(if_match_allows("*", 5));
+        assert!(!if_match_allows("\"4\"", 5));
+        assert!(!if_match_allows("W/\"5\"", 5));
+        assert!(!if_match_allows("5", 5));
+        assert!(!if_match_allows("", 5));
+    }
 }

@@ -644,7 +644,7 @@ async fn a_stale_if_match_is_refused_under_the_row_lock(pool: PgPool) {
     ];
     for err in errors {
         assert!(
-            matches!(&err, AppError::PreconditionFailed(m) if m.contains(&format!("generation {generation}"))),
+            matches!(&err, AppError::PreconditionFailed { detail, etag } if detail.contains(&format!("generation {generation}")) && *etag == format!("\"{generation}\"")),
             "{err:?}"
         );
     }
