@@ -7,6 +7,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::error::AppError;
 use crate::web::layout::Layout;
 
+/// Marks the redirect of a request that needs a signed-in user (see [`super::login_redirect`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginRequired;
+
 /// `templates/error.html`.
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
@@ -23,7 +27,10 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         if matches!(self, AppError::Unauthorized) {
-            return Redirect::to("/login").into_response();
+            // `login_redirect` adds the way back (it knows the request; this does not).
+            let mut response = Redirect::to("/login").into_response();
+            response.extensions_mut().insert(LoginRequired);
+            return response;
         }
         let status = self.status();
         let page = ErrorPage {

@@ -1,7 +1,8 @@
 //! Sends someone who is not (or no longer) signed in to the login page with the way back.
 //!
-//! Handlers answer an anonymous request with a plain redirect to `/login` (`AppError::Unauthorized`); this
-//! middleware adds `?next=<the page asked for>` to it for `GET` requests, so that after logging in the user
+//! Handlers answer an anonymous request with a plain redirect to `/login` (`AppError::Unauthorized`, whose
+//! response carries the [`LoginRequired`] marker); this middleware adds `?next=<the page asked for>` to it for
+//! `GET` requests, so that after logging in the user
 //! lands where they were going. For htmx requests (the dashboards' self-refresh), following that redirect
 //! would swap the whole login page into the refreshed fragment; they get `HX-Redirect` instead, back to the
 //! page the browser shows (`HX-Current-URL`), so the whole window goes to the login page. Only local paths
@@ -12,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
+use super::error_page::LoginRequired;
 use super::login::safe_next;
 
 /// `/login?next=<path>` for a local `path`, plain `/login` otherwise.
@@ -42,9 +44,7 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     let asked = req.uri().path_and_query().map(|pq| pq.as_str().to_owned());
     let page = htmx.then(|| htmx_page(req.headers())).flatten();
     let mut response = next.run(req).await;
-    let to_login = response.status().is_redirection()
-        && response.headers().get(header::LOCATION) == Some(&HeaderValue::from_static("/login"));
-    if !to_login {
+    if response.extensions().get::<LoginRequired>().is_none() {
         return response;
     }
     if htmx {
