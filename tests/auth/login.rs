@@ -170,19 +170,17 @@ async fn next_is_followed_only_for_local_paths(pool: PgPool) {
         ("https://evil.example/", "/"),
         ("/\\evil.example", "/"),
     ] {
-        let token = super::login_form_token(&app).await;
-        let response = super::plain_client()
-            .post(app.url("/login"))
-            .header("cookie", format!("esaas_csrf={token}"))
-            .form(&[
-                ("csrf_token", token.as_str()),
+        let response = super::post_login_with(
+            &app,
+            "",
+            &[],
+            &[
                 ("email", "ann@example.com"),
                 ("password", PASSWORD),
                 ("next", next),
-            ])
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(response.status(), 303);
         assert_eq!(location(&response), expected, "next={next}");
     }
@@ -460,7 +458,7 @@ async fn signing_in_leads_back_to_the_page_asked_for(pool: PgPool) {
     assert_eq!(response.status(), 303);
     let to = location(&response);
     assert_eq!(to, "/login?next=%2Faccount%2Ftokens%3Fx%3D1");
-    // The login page keeps it in its form, and the login follows it.
+    // The login page keeps it in its form, and logging in with that form goes back there.
     let page = super::plain_client()
         .get(app.url(&to))
         .send()
@@ -469,10 +467,21 @@ async fn signing_in_leads_back_to_the_page_asked_for(pool: PgPool) {
         .text()
         .await
         .unwrap();
-    assert!(
-        page.contains("name=\"next\" value=\"/account/tokens?x=1\""),
-        "{page}"
-    );
+    let next = super::common::input_value(&page, "next").expect("the form carries next");
+    assert_eq!(next, "/account/tokens?x=1");
+    let response = super::post_login_with(
+        &app,
+        "",
+        &[],
+        &[
+            ("email", "ann@example.com"),
+            ("password", PASSWORD),
+            ("next", &next),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/account/tokens?x=1");
 
     // An htmx refresh whose session is gone (logged out in another tab): no login page swapped into the
     // fragment, the whole window goes to the login page and comes back to the dashboard afterwards.

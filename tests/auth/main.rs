@@ -59,18 +59,33 @@ pub async fn post_login(
     email: &str,
     password: &str,
 ) -> Response {
+    post_login_with(
+        app,
+        extra_cookies,
+        &[],
+        &[("email", email), ("password", password)],
+    )
+    .await
+}
+
+/// POST /login with a fresh `esaas_csrf` cookie and form token, plus `extra_cookies`, extra request
+/// `headers` and the form `fields` (email, password, next, ...).
+pub async fn post_login_with(
+    app: &TestApp,
+    extra_cookies: &str,
+    headers: &[(&str, &str)],
+    fields: &[(&str, &str)],
+) -> Response {
     let token = login_form_token(app).await;
-    plain_client()
+    let mut form = vec![("csrf_token", token.as_str())];
+    form.extend_from_slice(fields);
+    let mut request = plain_client()
         .post(app.url("/login"))
-        .header("cookie", format!("esaas_csrf={token}; {extra_cookies}"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", email),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap()
+        .header("cookie", format!("esaas_csrf={token}; {extra_cookies}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.form(&form).send().await.unwrap()
 }
 
 /// Log in without a cookie jar; returns the session cookie value.

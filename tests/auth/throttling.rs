@@ -169,19 +169,13 @@ async fn a_burst_of_parallel_guesses_gets_no_more_than_the_limit(pool: PgPool) {
 /// A failed login sent through a proxy claiming the client `forwarded`: the address it was audited and
 /// throttled under.
 async fn audited_source(app: &TestApp, forwarded: &str) -> String {
-    let token = super::login_form_token(app).await;
-    let response = super::plain_client()
-        .post(app.url("/login"))
-        .header("cookie", format!("esaas_csrf={token}"))
-        .header("x-forwarded-for", forwarded)
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "nobody@example.com"),
-            ("password", "wrong"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = super::post_login_with(
+        app,
+        "",
+        &[("x-forwarded-for", forwarded)],
+        &[("email", "nobody@example.com"), ("password", "wrong")],
+    )
+    .await;
     assert_eq!(response.status(), 422);
     sqlx::query_scalar(
         "SELECT source_addr FROM audit_log WHERE action = 'login.failed' ORDER BY id DESC LIMIT 1",
