@@ -4,8 +4,6 @@
 //! the status is stale. `GET /t/{tenant}/clusters/{name}/live` returns just this fragment; htmx fetches it
 //! every 3 s and swaps it in place. Once the cluster is gone, htmx is told to go to the list instead.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -13,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster, PodRow};
@@ -276,11 +273,7 @@ fn summary(op: &Operation) -> String {
     }
 }
 
-fn operation_view(
-    op: &Operation,
-    can_change: bool,
-    requesters: &HashMap<Uuid, String>,
-) -> OperationView {
+fn operation_view(op: &Operation, requested_by: Option<&str>, can_change: bool) -> OperationView {
     let mut prev = op.created_at;
     let steps = op
         .steps
@@ -310,10 +303,7 @@ fn operation_view(
         stalled: op.stalled_reason.clone().unwrap_or_default(),
         attempts: op.attempts,
         cancellable: can_change && op.state == OperationState::Pending,
-        requested_by: op
-            .requested_by
-            .and_then(|id| requesters.get(&id).cloned())
-            .unwrap_or_default(),
+        requested_by: requested_by.unwrap_or_default().to_owned(),
     }
 }
 
@@ -389,25 +379,6 @@ fn in_progress(v: &Value) -> Vec<InProgressView> {
     out
 }
 
-/// The emails of the users who requested `operations`, by user id.
-async fn requesters(
-    conn: &mut sqlx::PgConnection,
-    operations: &[Operation],
-) -> AppResult<HashMap<Uuid, String>> {
-    let mut ids: Vec<Uuid> = operations.iter().filter_map(|o| o.requested_by).collect();
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, email FROM users WHERE id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(&mut *conn)
-            .await?;
-    Ok(rows.into_iter().collect())
-}
-
 /// Load a cluster of the caller's tenant and build its live view (Postgres only).
 pub async fn load(
     state: &AppState,
@@ -419,7 +390,6 @@ pub async fn load(
     let pods = repo::pods(&mut conn, cluster.id).await?;
     let history = repo::history(&mut conn, cluster.id, HISTORY_LEN).await?;
     let operations = ops::list_for_cluster(&mut conn, cluster.id, TIMELINE_LEN).await?;
-    let requesters = requesters(&mut conn, &operations).await?;
     let unreachable_since = crate::operations::observer::stale_since(&mut conn).await?;
     drop(conn);
     let now = Utc::now();
@@ -460,7 +430,7 @@ pub async fn load(
         .collect();
     let op_views: Vec<OperationView> = operations
         .iter()
-        .map(|op| operation_view(op, can_change, &requesters))
+        .map(|(op, by)| operation_view(op, by.as_deref(), can_change))
         .collect();
     let version = cluster.spec.version.to_string();
     let live = LiveView {
