@@ -20,5 +20,5 @@ mkdir -p .sqlx
 touch src/lib.rs src/main.rs
 find tests examples -name '*.rs' -exec touch {} +
 DATABASE_URL="$base/esaas_sqlx_prepare" SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$PWD/.sqlx" \
-  cargo check --all-targets --quiet
+  cargo build --all-targets --quiet
 echo ".sqlx/ now holds $(ls .sqlx | wc -l) queries"
