@@ -1,5 +1,12 @@
 //! Prometheus metrics: HTTP requests by route and status with latency histograms, database pool use.
 //! Later areas register their own instruments on [`Metrics::registry`] at start-up.
+//!
+//! Every label takes its values from a closed set, so no caller, logged in or not, can grow the registry:
+//! the method is one of [`MethodLabel`] (anything else is `OTHER`), the route is the matched route template
+//! (`/t/{tenant}/members`, never the raw path; requests no route matched share `unmatched`), the status is
+//! what the portal answered, and operation kinds come from the code. `/metrics` itself is served only to a
+//! scraper presenting `ESAAS_METRICS_TOKEN` as a bearer token; without that setting it answers 404 (the
+//! metrics name routes, pool sizes and traffic, which are nobody else's business).
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -7,21 +14,64 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use secrecy::ExposeSecret;
+use subtle::ConstantTimeEq;
+
+use crate::error::AppError;
 use crate::state::AppState;
+
+/// The `method` label: the standard methods by name, every other method string as `OTHER`.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+pub enum MethodLabel {
+    /// `GET`.
+    GET,
+    /// `HEAD`.
+    HEAD,
+    /// `POST`.
+    POST,
+    /// `PUT`.
+    PUT,
+    /// `PATCH`.
+    PATCH,
+    /// `DELETE`.
+    DELETE,
+    /// `OPTIONS`.
+    OPTIONS,
+    /// Any other method (`CONNECT`, `TRACE`, extension methods, invented ones).
+    OTHER,
+}
+
+impl From<&http::Method> for MethodLabel {
+    fn from(m: &http::Method) -> Self {
+        match *m {
+            http::Method::GET => Self::GET,
+            http::Method::HEAD => Self::HEAD,
+            http::Method::POST => Self::POST,
+            http::Method::PUT => Self::PUT,
+            http::Method::PATCH => Self::PATCH,
+            http::Method::DELETE => Self::DELETE,
+            http::Method::OPTIONS => Self::OPTIONS,
+            _ => Self::OTHER,
+        }
+    }
+}
+
+/// The `route` label of requests that matched no route.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// Labels of an HTTP request metric.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    /// HTTP method.
-    pub method: String,
+    /// HTTP method, from a fixed set.
+    pub method: MethodLabel,
     /// The route pattern (`/t/{tenant}/members`), never the raw path, to bound cardinality.
     pub route: String,
     /// Status code.
@@ -31,8 +81,8 @@ pub struct HttpLabels {
 /// Labels of a duration histogram (no status: latency by route is what dashboards need).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    /// HTTP method.
-    pub method: String,
+    /// HTTP method, from a fixed set.
+    pub method: MethodLabel,
     /// The route pattern.
     pub route: String,
 }
@@ -144,19 +194,19 @@ impl Metrics {
 /// Middleware recording every request's route, status and latency.
 pub async fn track_http(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = MethodLabel::from(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+        .map_or(UNMATCHED_ROUTE, |p| p.as_str())
+        .to_owned();
     let response = next.run(req).await;
     let status = response.status().as_u16();
     state
         .metrics
         .http_requests
         .get_or_create(&HttpLabels {
-            method: method.clone(),
+            method,
             route: route.clone(),
             status,
         })
@@ -169,8 +219,34 @@ pub async fn track_http(State(state): State<AppState>, req: Request, next: Next)
     response
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics_handler(State(state): State<AppState>) -> impl IntoResponse {
+/// Whether `headers` carry `Authorization: Bearer <expected>` (compared in constant time).
+fn presents_token(headers: &http::HeaderMap, expected: &str) -> bool {
+    let Some(presented) = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+    else {
+        return false;
+    };
+    !expected.is_empty() && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// `GET /metrics`: Prometheus text format, for a scraper with `ESAAS_METRICS_TOKEN` (404 when it is not set,
+/// 401 without the right token).
+pub async fn metrics_handler(State(state): State<AppState>, headers: http::HeaderMap) -> Response {
+    let Some(expected) = state.config.metrics_token.as_ref() else {
+        return AppError::NotFound.into_response();
+    };
+    if !presents_token(&headers, expected.expose_secret()) {
+        return (
+            http::StatusCode::UNAUTHORIZED,
+            [(http::header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
+            "A bearer token (ESAAS_METRICS_TOKEN) is required.\n",
+        )
+            .into_response();
+    }
     state.metrics.db_pool_size.set(i64::from(state.db.size()));
     state
         .metrics
@@ -183,4 +259,33 @@ pub async fn metrics_handler(State(state): State<AppState>) -> impl IntoResponse
         )],
         state.metrics.encode(),
     )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_map_to_a_fixed_set() {
+        assert_eq!(MethodLabel::from(&http::Method::GET), MethodLabel::GET);
+        assert_eq!(MethodLabel::from(&http::Method::TRACE), MethodLabel::OTHER);
+        let invented = http::Method::from_bytes(b"XYZZY").unwrap();
+        assert_eq!(MethodLabel::from(&invented), MethodLabel::OTHER);
+    }
+
+    #[test]
+    fn the_scrape_token_is_a_bearer_token() {
+        let mut h = http::HeaderMap::new();
+        assert!(!presents_token(&h, "s3cret"));
+        h.insert(
+            http::header::AUTHORIZATION,
+            "Bearer s3cret".parse().unwrap(),
+        );
+        assert!(presents_token(&h, "s3cret"));
+        assert!(!presents_token(&h, "s3cret2"));
+        assert!(!presents_token(&h, ""));
+        h.insert(http::header::AUTHORIZATION, "Basic s3cret".parse().unwrap());
+        assert!(!presents_token(&h, "s3cret"));
+    }
 }
