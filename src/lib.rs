@@ -104,6 +104,8 @@ pub fn build_app(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // Outermost: a client's own request id survives only when it is safe to log and audit.
+        .layer(middleware::from_fn(request_meta::replace_unsafe_request_id))
         .with_state(state)
 }
 

@@ -6,6 +6,11 @@
 //! itself a trusted proxy. Without that setting the header is ignored, so a client cannot choose the address
 //! it is throttled and audited under; behind a proxy without it, every request would share the proxy's
 //! address (and one person's failed logins would throttle everybody).
+//!
+//! A client may send its own `x-request-id` (to correlate its logs with ours), but only a safe one: at most
+//! [`MAX_REQUEST_ID_LEN`] characters of `A-Z a-z 0-9 - _ . :`. Anything else (too long, other characters,
+//! several headers) is dropped by [`replace_unsafe_request_id`] before the request-id layer runs, which then
+//! assigns a fresh UUID, so audit rows and log lines only ever carry a safe id.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -17,6 +22,35 @@ use http::HeaderMap;
 use http::request::Parts;
 
 use crate::state::AppState;
+
+/// Longest `x-request-id` a client may choose.
+pub const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// Whether a client-chosen request id may be kept: 1 to [`MAX_REQUEST_ID_LEN`] bytes of letters, digits and
+/// `-_.:`.
+pub fn is_safe_request_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LEN
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+}
+
+/// Middleware, outside the request-id layer: drop a client's `x-request-id` unless it is one safe value, so
+/// that the layer assigns a fresh one.
+pub async fn replace_unsafe_request_id(mut req: Request, next: Next) -> Response {
+    let headers = req.headers().get_all("x-request-id");
+    let mut values = headers.iter();
+    let keep = match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(v), None) => is_safe_request_id(v.as_bytes()),
+        (Some(_), Some(_)) => false,
+    };
+    if !keep {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
+}
 
 /// The request id and source address of the current request.
 #[derive(Debug, Clone, Default)]
@@ -173,6 +207,30 @@ mod tests {
             h.append("x-forwarded-for", v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn only_short_plain_request_ids_are_kept() {
+        for ok in [
+            "abc",
+            "4f1c2d3e-0000-4000-8000-000000000000",
+            "trace:1.2_3",
+            &"a".repeat(64),
+        ] {
+            assert!(is_safe_request_id(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "",
+            &"a".repeat(65),
+            "a b",
+            "<script>",
+            "a\u{7f}",
+            "caf\u{e9}",
+            "a/b",
+            "a\"b",
+        ] {
+            assert!(!is_safe_request_id(bad.as_bytes()), "{bad:?}");
+        }
     }
 
     #[test]
