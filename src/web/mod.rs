@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clusters;
 pub mod error_page;
 pub mod flash;
+pub mod form;
 pub mod health;
 pub mod home;
 pub mod layout;
@@ -35,4 +36,5 @@ pub fn router() -> Router<AppState> {
         .merge(clusters::router())
         .merge(tokens::router())
         .layer(middleware::from_fn(login_redirect::middleware))
+        .layer(middleware::from_fn(form::refuse_nul_in_url))
 }

@@ -7,7 +7,7 @@
 //! module only reads memberships to draw the menu.
 
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use crate::auth::{CurrentUser, session};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::flash;
+use crate::web::form::Form;
 use crate::web::layout::{Layout, NavTenant, NavUser};
 
 /// Role label shown for a tenant a platform admin views without being a member.

@@ -9,7 +9,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
@@ -23,6 +23,7 @@ use crate::state::AppState;
 use crate::tenants::quota::{self, LimitsInput, QuotaDimension, parse_limits};
 use crate::tenants::{Tenant, TenantName, repo};
 use crate::web::flash::{self, FlashKind};
+use crate::web::form::Form;
 use crate::web::layout::Layout;
 use crate::web::nav;
 use crate::web::tenants::quota::QuotaBar;

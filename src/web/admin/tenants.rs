@@ -8,7 +8,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::StatusCode;
@@ -22,6 +22,7 @@ use crate::state::AppState;
 use crate::tenants::quota::DEFAULT_LIMITS;
 use crate::tenants::{TenantName, TenantSlug, members, repo};
 use crate::web::flash::{self, FlashKind};
+use crate::web::form::Form;
 use crate::web::layout::Layout;
 use crate::web::nav;
 use crate::web::tenants::quota::QuotaBar;

@@ -10,7 +10,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Deserialize;
@@ -28,6 +28,7 @@ use crate::tenants::quota::{QuotaDimension, Resources};
 use crate::web::clusters::quota_view::{self, QuotaPanel};
 use crate::web::clusters::{caller, cluster_path, conflict_to_flash, format, require_change};
 use crate::web::flash::{self, FlashKind};
+use crate::web::form::Form;
 use crate::web::layout::Layout;
 use crate::web::nav;
 

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Deserialize;
@@ -21,6 +21,7 @@ use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::web::clusters::{caller, cluster_path, conflict_to_flash, format, require_change};
 use crate::web::flash::{self, FlashKind};
+use crate::web::form::Form;
 use crate::web::layout::Layout;
 use crate::web::nav;
 

@@ -9,7 +9,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Deserialize;
@@ -26,6 +26,7 @@ use crate::web::clusters::form::{ClusterForm, FormAction, NodeSetFields};
 use crate::web::clusters::quota_view::{self, QuotaPanel};
 use crate::web::clusters::{caller, cluster_path, format, require_change};
 use crate::web::flash::{self, FlashKind};
+use crate::web::form::Form;
 use crate::web::layout::Layout;
 use crate::web::nav;
 
