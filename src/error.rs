@@ -111,6 +111,9 @@ pub enum AppError {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
     },
+    /// 504: a dependency (Kubernetes) did not answer in time; the text says which and what to do.
+    #[error("{0}")]
+    GatewayTimeout(String),
     /// 503: a dependency (the database) is unreachable; the portal recovers by itself.
     #[error("service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -132,6 +135,7 @@ impl AppError {
             AppError::Conflict(_) => S::CONFLICT,
             AppError::PreconditionFailed { .. } => S::PRECONDITION_FAILED,
             AppError::TooManyRequests { .. } => S::TOO_MANY_REQUESTS,
+            AppError::GatewayTimeout(_) => S::GATEWAY_TIMEOUT,
             AppError::Unavailable(_) => S::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => S::INTERNAL_SERVER_ERROR,
         }
@@ -159,6 +163,7 @@ impl AppError {
         match self {
             AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
             AppError::Unavailable(e) => tracing::warn!(error = %e, "dependency unavailable"),
+            AppError::GatewayTimeout(m) => tracing::warn!(detail = %m, "dependency timed out"),
             _ => {}
         }
     }

@@ -558,6 +558,7 @@ pub struct CredentialsView {
         (status = 200, description = "The credentials", body = CredentialsView),
         (status = 403, description = "Your role may not see credentials", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The credentials do not exist yet", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "Kubernetes did not answer in time", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant = %ctx.slug()))]

@@ -280,6 +280,9 @@ impl From<AppError> for ApiError {
             AppError::Unavailable(_) => {
                 ApiError::new(status, "unavailable", e.public_detail()).with_retry_after(5)
             }
+            AppError::GatewayTimeout(m) => {
+                ApiError::new(status, "timeout", m.clone()).with_retry_after(5)
+            }
             AppError::Internal(_) => ApiError::new(status, "internal", e.public_detail()),
         };
         if status.is_server_error() {

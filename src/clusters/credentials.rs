@@ -1,6 +1,10 @@
 //! Credentials reveal: the `elastic` user's password is read from the Kubernetes Secret ECK made
 //! (`<cluster>-es-elastic-user`) at the moment a permitted member asks, never stored in Postgres, and
 //! every reveal is audited. This is the one place a request handler reads from Kubernetes directly.
+//!
+//! No database connection is held while Kubernetes is asked (a slow API server must not drain the pool that
+//! every other request needs), and the wait is bounded by `ESAAS_KUBE_READ_TIMEOUT_SECS`: past it the reveal
+//! answers 504 with a message saying Kubernetes did not answer, and nothing is audited (nothing was shown).
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -46,16 +50,24 @@ pub async fn reveal(
             caller.role
         )));
     }
-    let mut conn = state.db.acquire().await?;
-    let cluster = repo::get_by_name(&mut conn, caller.tenant_id, cluster_name).await?;
+    let cluster = {
+        let mut conn = state.db.acquire().await?;
+        repo::get_by_name(&mut conn, caller.tenant_id, cluster_name).await?
+    };
     let secrets: Api<Secret> = Api::namespaced(
         state.kube.client.clone(),
         &labels::namespace_name(tenant_slug),
     );
     let secret_name = format!("{cluster_name}-es-elastic-user");
-    let secret = secrets
-        .get_opt(&secret_name)
+    let timeout = state.config.kube_read_timeout;
+    let secret = tokio::time::timeout(timeout, secrets.get_opt(&secret_name))
         .await
+        .map_err(|_| {
+            AppError::GatewayTimeout(format!(
+                "The password could not be read: Kubernetes did not answer within {} s. Try again later.",
+                timeout.as_secs_f64()
+            ))
+        })?
         .map_err(|e| AppError::Unavailable(anyhow::anyhow!("reading {secret_name}: {e}")))?
         .ok_or_else(|| {
             AppError::Conflict(
@@ -68,6 +80,7 @@ pub async fn reveal(
         .and_then(|d| d.get("elastic"))
         .map(|b| String::from_utf8_lossy(&b.0).into_owned())
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{secret_name} has no `elastic` key")))?;
+    let mut conn = state.db.acquire().await?;
     audit::record(
         &mut conn,
         AuditEntry {

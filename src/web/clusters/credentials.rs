@@ -1,7 +1,7 @@
 //! `POST /t/{tenant}/clusters/{name}/credentials`: reveal the `elastic` user's password. The service reads
 //! it from the Kubernetes Secret and audits the reveal; this page shows it once, on the response to the POST
 //! (never in a URL, never cached: `Cache-Control: no-store`), inside the dashboard. When Kubernetes cannot be
-//! reached or the Secret does not exist yet, the dashboard says so instead.
+//! reached, does not answer in time, or the Secret does not exist yet, the dashboard says so instead.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +26,7 @@ pub async fn reveal(
     let slug = access.tenant.slug.to_string();
     let creds = match credentials::reveal(&state, &caller(&access, meta), &slug, &name).await {
         Ok(c) => c,
-        Err(AppError::Conflict(message)) => {
+        Err(AppError::Conflict(message) | AppError::GatewayTimeout(message)) => {
             return Ok(flash::redirect(
                 &cluster_path(&slug, &name),
                 FlashKind::Error,
