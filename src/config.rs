@@ -57,6 +57,18 @@ pub struct Config {
     /// `ESAAS_TRUSTED_PROXIES`: comma-separated addresses / CIDR networks of the proxies in front of the portal
     /// whose `X-Forwarded-For` gives the client address (default: none, the socket peer is the client).
     pub trusted_proxies: TrustedProxies,
+    /// `ESAAS_METRICS_TOKEN`: the bearer token Prometheus sends to scrape `/metrics` (a secret); unset, `/metrics`
+    /// answers 404.
+    pub metrics_token: Option<SecretString>,
+    /// `ESAAS_SIM_LISTEN_ALLOW_REMOTE`: `1`/`true` lets `ESAAS_SIM_LISTEN` be a non-loopback address (default:
+    /// refused, the simulated API is for kubectl on this machine).
+    pub sim_listen_allow_remote: bool,
+    /// `ESAAS_KUBE_READ_TIMEOUT_SECS`: how long a request handler waits on a Kubernetes read (the credentials
+    /// reveal) before answering 504 (default 10).
+    pub kube_read_timeout: Duration,
+    /// `ESAAS_AUDIT_FAILED_LOGIN_RETENTION_DAYS`: audit rows of failed logins older than this are deleted by the
+    /// hourly housekeeping (default 90; 0 keeps them for ever).
+    pub audit_failed_login_retention: Duration,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -73,6 +85,15 @@ where
             .trim()
             .parse()
             .map_err(|e| anyhow::anyhow!("{name}={v:?} is invalid: {e}")),
+    }
+}
+
+/// A yes/no variable: `1`, `true`, `yes` or `0`, `false`, `no` (default no).
+fn parse_flag(name: &str) -> anyhow::Result<bool> {
+    match var(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("0" | "false" | "no") => Ok(false),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some(other) => bail!("{name}={other:?} is invalid: use 1 or 0"),
     }
 }
 
@@ -138,6 +159,12 @@ impl Config {
                 &var("ESAAS_TRUSTED_PROXIES").unwrap_or_default(),
             )
             .map_err(|e| anyhow::anyhow!("ESAAS_TRUSTED_PROXIES is invalid: {e}"))?,
+            metrics_token: var("ESAAS_METRICS_TOKEN").map(SecretString::from),
+            sim_listen_allow_remote: parse_flag("ESAAS_SIM_LISTEN_ALLOW_REMOTE")?,
+            kube_read_timeout: Duration::from_secs(parse_var("ESAAS_KUBE_READ_TIMEOUT_SECS", 10)?),
+            audit_failed_login_retention: Duration::from_secs(
+                86_400 * parse_var::<u64>("ESAAS_AUDIT_FAILED_LOGIN_RETENTION_DAYS", 90)?,
+            ),
         })
     }
 
@@ -159,6 +186,10 @@ impl Config {
             stall_timeout: Duration::from_secs(600),
             reconciler_workers: 2,
             trusted_proxies: TrustedProxies::default(),
+            metrics_token: None,
+            sim_listen_allow_remote: false,
+            kube_read_timeout: Duration::from_secs(10),
+            audit_failed_login_retention: Duration::from_secs(90 * 86_400),
         }
     }
 

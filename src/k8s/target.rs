@@ -46,12 +46,15 @@ impl KubeTarget {
     }
 
     /// Build the target the configuration asks for. In sim mode with `ESAAS_SIM_LISTEN`, the simulated API is
-    /// also served on that address and a kubeconfig for it is written to `.esaas/sim-kubeconfig`.
+    /// also served on that address (loopback only unless `ESAAS_SIM_LISTEN_ALLOW_REMOTE`; checked here, before
+    /// binding) and a kubeconfig for it, with its bearer token, is written to `.esaas/sim-kubeconfig` (mode 600).
     pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
         match config.kube_mode {
             KubeMode::Sim => {
                 let target = Self::simulated(config.sim_kubelet_delay);
                 if let (Some(addr), Some(sim)) = (config.sim_listen, target.sim.clone()) {
+                    Sim::check_listen(addr, config.sim_listen_allow_remote)
+                        .map_err(|e| anyhow::anyhow!("ESAAS_SIM_LISTEN={addr}: {e}"))?;
                     let listener = tokio::net::TcpListener::bind(addr).await?;
                     let bound = listener.local_addr()?;
                     let path = std::path::Path::new(".esaas/sim-kubeconfig");
@@ -67,7 +70,7 @@ impl KubeTarget {
                     );
                     let serving = sim.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = serving.serve(listener).await {
+                        if let Err(e) = serving.serve_remote(listener).await {
                             tracing::error!(error = %e, "simulated Kubernetes API server stopped");
                         }
                     });

@@ -1,5 +1,6 @@
-//! kubectl against the emulator served on a loopback port: get -A, get -o yaml, apply --server-side (with a
-//! conflict), get --watch and delete. Skipped with a message when kubectl is not on PATH.
+//! kubectl against the emulator served on a loopback port, with the kubeconfig the emulator writes (its bearer
+//! token inside): get -A, get -o yaml, apply --server-side (with a conflict), get --watch and delete; without
+//! the token kubectl is refused. Skipped with a message when kubectl is not on PATH.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -174,4 +175,15 @@ async fn kubectl_get_apply_watch_delete() {
     assert!(ok && out.contains("deleted"), "{out}");
     let (ok, out) = kubectl(d, &["get", "sts,pods"]).await;
     assert!(ok && !out.contains("quickstart"), "{out}");
+
+    // The same kubeconfig without the token is refused.
+    let config = std::fs::read_to_string(d.join("kubeconfig")).expect("kubeconfig");
+    assert!(config.contains(sim.api_token()));
+    std::fs::write(
+        d.join("kubeconfig"),
+        config.replace(sim.api_token(), "guessed"),
+    )
+    .expect("kubeconfig");
+    let (ok, out) = kubectl(d, &["get", "pods"]).await;
+    assert!(!ok && out.contains("Unauthorized"), "{out}");
 }

@@ -1,5 +1,6 @@
 //! Tests of the simulated Kubernetes (`esaas::k8s::sim`): the API contract through the real kube-rs client and
-//! raw HTTP, kubectl over a loopback port, and the simulated controllers.
+//! raw HTTP, kubectl over a loopback port (with the served API's token and checks), and the simulated
+//! controllers.
 
 mod apply;
 mod common;
@@ -7,6 +8,7 @@ mod controllers;
 mod crud;
 mod discovery;
 mod errors;
+mod exposure;
 mod gc;
 mod kubectl;
 mod patch;

@@ -2,7 +2,8 @@
 //! counts requests by verb, applies fault injection, and dispatches to discovery, read, write and watch.
 //!
 //! Requests carrying the [`Internal`] extension (set only by the in-process client of the simulated controllers,
-//! never reachable over the network) are neither counted nor subject to fault injection or unavailability.
+//! never reachable over the network) are neither counted nor subject to fault injection, latency or
+//! unavailability.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -152,6 +153,12 @@ async fn handle(State(sh): State<Arc<Shared>>, req: Request) -> Response {
     let internal = req.extensions().get::<Internal>().is_some();
     if !internal && sh.is_unavailable() {
         return ApiError::from_code(503, "the simulated API server is unavailable").into_response();
+    }
+    if !internal {
+        let latency = sh.latency();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
     }
     let method = req.method().clone();
     let q: HashMap<String, String> =

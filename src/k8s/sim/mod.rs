@@ -5,6 +5,9 @@
 //! plain HTTP for kubectl), and optionally runs simulated controllers (an ECK-like operator, StatefulSet and
 //! Deployment controllers, and a kubelet) that talk to the same API through their own internal client.
 //!
+//! Served on a socket, the emulator answers only loopback hosts presenting its bearer token (see
+//! [`exposure`]); the in-process client needs neither.
+//!
 //! Requests of the simulated controllers are marked internal: they are not counted in
 //! [`Sim::request_counts`] and are not affected by [`Sim::inject_write_failures`] or [`Sim::set_unavailable`], so
 //! those knobs describe what the portal itself sends and sees.
@@ -15,6 +18,7 @@ mod client;
 mod controllers;
 mod defaults;
 mod discovery;
+mod exposure;
 mod fields;
 mod fields_v1;
 mod gc;
@@ -29,6 +33,7 @@ mod selector;
 mod status;
 mod store;
 mod stored;
+mod tls;
 mod verbs;
 mod watch;
 mod write;
@@ -76,6 +81,7 @@ pub(crate) struct Shared {
     kubelet: controllers::KubeletControl,
     next_ip: std::sync::atomic::AtomicU32,
     gone: std::sync::atomic::AtomicU64,
+    latency_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -103,6 +109,10 @@ impl Shared {
         *c.entry(verb.to_string()).or_default() += 1;
     }
 
+    fn latency(&self) -> Duration {
+        Duration::from_millis(self.latency_ms.load(Ordering::Relaxed))
+    }
+
     fn take_injected_failure(&self) -> Option<u16> {
         let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
         if f.0 == 0 {
@@ -127,6 +137,8 @@ impl Drop for Lifetime {
 pub struct Sim {
     shared: Arc<Shared>,
     life: Arc<Lifetime>,
+    api_token: Arc<str>,
+    authority: Arc<std::sync::OnceLock<tls::Authority>>,
 }
 
 /// Names of the simulated nodes pods are scheduled on.
@@ -151,11 +163,14 @@ impl Sim {
             kubelet: controllers::KubeletControl::new(opts.kubelet_delay),
             next_ip: std::sync::atomic::AtomicU32::new(0),
             gone: std::sync::atomic::AtomicU64::new(0),
+            latency_ms: std::sync::atomic::AtomicU64::new(0),
         });
         seed(&shared);
         let sim = Sim {
             shared,
             life: Arc::new(Lifetime(CancellationToken::new())),
+            api_token: exposure::new_token().into(),
+            authority: Arc::default(),
         };
         if opts.run_controllers {
             match tokio::runtime::Handle::try_current() {
@@ -188,18 +203,63 @@ impl Sim {
         http::router(self.shared.clone())
     }
 
-    /// Serve the emulator over plain HTTP on a listener until the listener fails.
+    /// Serve the emulator over HTTPS on a loopback listener until the listener fails, to requests with
+    /// a loopback `Host` and [`Sim::api_token`] (see [`exposure`]). A listener on any other address is refused
+    /// (`InvalidInput`); [`Sim::serve_remote`] allows it.
     pub async fn serve(&self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).await
+        exposure::check_listen(listener.local_addr()?, false)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        self.serve_remote(listener).await
     }
 
-    /// Write a kubeconfig for `http://addr` (cluster, user and context `esaas-sim`, user without credentials).
+    /// Like [`Sim::serve`], on any listener (`ESAAS_SIM_LISTEN_ALLOW_REMOTE=1`); the `Host` and token checks
+    /// still apply.
+    pub async fn serve_remote(&self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        let authority = self.authority()?;
+        exposure::serve(self.router(), listener, self.api_token.clone(), authority).await
+    }
+
+    /// The CA of the served API, made on first use (key generation is not free; most `Sim`s are never served).
+    fn authority(&self) -> std::io::Result<&tls::Authority> {
+        if let Some(a) = self.authority.get() {
+            return Ok(a);
+        }
+        let made = tls::Authority::new()?;
+        Ok(self.authority.get_or_init(|| made))
+    }
+
+    /// The PEM certificate of the CA that signs the served API's certificate (the kubeconfig carries it).
+    pub fn ca_pem(&self) -> std::io::Result<String> {
+        Ok(self.authority()?.ca_pem().to_owned())
+    }
+
+    /// The bearer token the served API requires (random for every `Sim`).
+    pub fn api_token(&self) -> &str {
+        &self.api_token
+    }
+
+    /// Whether the emulator may listen on `addr` (loopback, or anything with `allow_remote`); the error says
+    /// how to allow it.
+    pub fn check_listen(addr: std::net::SocketAddr, allow_remote: bool) -> Result<(), String> {
+        exposure::check_listen(addr, allow_remote)
+    }
+
+    /// Write a kubeconfig for `https://addr` (cluster, user and context `esaas-sim`; the cluster carries the
+    /// CA certificate, the user [`Sim::api_token`]), readable by its owner only (mode 600).
     pub fn write_kubeconfig(
         &self,
         addr: std::net::SocketAddr,
         path: &std::path::Path,
     ) -> std::io::Result<()> {
-        client::write_kubeconfig(addr, path)
+        let ca = self.authority()?.ca_pem().to_owned();
+        client::write_kubeconfig(addr, &ca, &self.api_token, path)
+    }
+
+    /// Make every request from outside (not the simulated controllers) wait `d` before it is served, as a slow
+    /// or overloaded API server does (zero: no wait).
+    pub fn set_latency(&self, d: Duration) {
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.shared.latency_ms.store(ms, Ordering::Relaxed);
     }
 
     /// Make a pod fail: it stays (or becomes) not Ready with reason CrashLoopBackOff and its restartCount grows.

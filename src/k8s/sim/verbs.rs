@@ -1,5 +1,12 @@
 //! The verb handlers behind the router: each parses its query parameters and body, runs the operation on the
 //! store under the lock, and renders the answer in the negotiated format.
+//!
+//! Bodies are decoded as a real API server decodes them: create, update and delete (when it has a body) take
+//! `application/json` or `application/yaml` (no `Content-Type` means JSON, as in the apiserver's
+//! `NegotiateInputSerializer`); any other type is 415 `UnsupportedMediaType` and nothing changes. Patches
+//! take only the patch media types. So a browser's `text/plain` "simple" POST can create nothing. (A real
+//! server also decodes `application/vnd.kubernetes.protobuf` for built-in kinds; the emulator does not, and
+//! answers it like a custom resource's endpoint would: 415 listing JSON and YAML.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +28,33 @@ use super::status::{ApiError, ApiResult, json_bytes_response};
 use super::stored::Stored;
 use super::watch::{self, WatchReq};
 use super::write::{self, DeleteOpts};
+
+/// How the body of a create, update or delete is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputType {
+    Json,
+    Yaml,
+}
+
+impl InputType {
+    /// From a `Content-Type` (parameters ignored; absent means JSON, as on a real API server).
+    fn from_content_type(ct: &str) -> ApiResult<Self> {
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "" | "application/json" => Ok(Self::Json),
+            "application/yaml" => Ok(Self::Yaml),
+            _ => Err(ApiError::unsupported_media_type(
+                "the body of the request was in an unknown format - accepted media types include: \
+                 application/json, application/yaml",
+            )),
+        }
+    }
+}
 
 /// One request being served.
 pub struct Ctx<'a> {
@@ -95,6 +129,15 @@ impl Ctx<'_> {
             .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
     }
 
+    /// The body of a create, update or delete, in one of the media types a real API server decodes.
+    fn object_body(&self) -> ApiResult<Value> {
+        match InputType::from_content_type(self.content_type)? {
+            InputType::Json => self.json_body(),
+            InputType::Yaml => serde_yaml::from_slice(self.body)
+                .map_err(|e| ApiError::bad_request(format!("invalid YAML body: {e}"))),
+        }
+    }
+
     /// Serve the `get` verb.
     pub fn get(&self) -> ApiResult<Response> {
         let obj = read::get(&self.sh.registry, &self.sh.lock(), self.t.kind, &self.key())?;
@@ -152,7 +195,7 @@ impl Ctx<'_> {
 
     /// Serve the `create` verb.
     pub fn create(&self) -> ApiResult<Response> {
-        let body = self.json_body()?;
+        let body = self.object_body()?;
         let w = self.write_req();
         let obj = write::create(self.sh, &w, body)?;
         Ok(self.reply(201, &obj))
@@ -160,7 +203,7 @@ impl Ctx<'_> {
 
     /// Serve the `update` verb.
     pub fn update(&self) -> ApiResult<Response> {
-        let body = self.json_body()?;
+        let body = self.object_body()?;
         let w = self.write_req();
         let obj = write::replace(self.sh, &w, self.name(), body)?;
         Ok(self.reply(200, &obj))
@@ -193,7 +236,7 @@ impl Ctx<'_> {
         let body: Value = if self.body.iter().all(u8::is_ascii_whitespace) {
             json!({})
         } else {
-            self.json_body()?
+            self.object_body()?
         };
         let policy = body
             .get("propagationPolicy")
@@ -267,5 +310,37 @@ impl Ctx<'_> {
             200,
             render::list_bytes(self.kind(), &page, self.fmt),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InputType;
+
+    #[test]
+    fn bodies_are_json_or_yaml_like_on_a_real_api_server() {
+        assert_eq!(InputType::from_content_type("").unwrap(), InputType::Json);
+        assert_eq!(
+            InputType::from_content_type("application/json; charset=utf-8").unwrap(),
+            InputType::Json
+        );
+        assert_eq!(
+            InputType::from_content_type("application/yaml").unwrap(),
+            InputType::Yaml
+        );
+        for refused in [
+            "text/plain",
+            "text/plain;charset=UTF-8",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/vnd.kubernetes.protobuf",
+        ] {
+            let e = InputType::from_content_type(refused).unwrap_err();
+            assert_eq!(
+                (e.code, e.reason),
+                (415, "UnsupportedMediaType"),
+                "{refused}"
+            );
+        }
     }
 }
