@@ -25,6 +25,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     crate::auth::housekeeping::spawn(
         state.db.clone(),
         state.config.login_window,
+        state.config.audit_failed_login_retention,
         background.clone(),
     );
     let app = crate::build_app(state);

@@ -6,8 +6,11 @@
 //!   never reveals that an account exists or is disabled. Each case runs one argon2id verification (a dummy
 //!   hash for unknown emails) and the same queries, so they also take the same time. The audit row (seen by
 //!   platform admins only) records the real reason.
-//! - Throttling is checked before the password is verified; a throttled attempt answers 429 with
-//!   `Retry-After` on the login page and is audited as `login.failed` with outcome `denied`.
+//! - Throttling (`crate::auth::throttle`: per address, and a back-off per account that never slows the
+//!   owner's usual addresses) is checked before the password is verified; a throttled attempt answers 429
+//!   with `Retry-After` on the login page and is audited as `login.failed` with outcome `denied`.
+//! - Failed and refused logins are audited with [`audit::record_repeated`]: repetitions within the login
+//!   window are counted into one row per account (per address for the address rule) and source address.
 //! - A successful login creates a new session (new row, new token), revokes the session the browser
 //!   presented before (if any), clears the account's failures and writes `login.ok`; logout revokes the
 //!   session, clears the cookie and writes `logout`.
@@ -27,7 +30,7 @@ use serde_json::json;
 
 use crate::accounts::users;
 use crate::audit::{self, Actor, AuditEntry};
-use crate::auth::throttle::{self, Throttled};
+use crate::auth::throttle::{self, Rule};
 use crate::auth::{CurrentUser, csrf, password, session};
 use crate::error::AppResult;
 use crate::request_meta::RequestMeta;
@@ -184,28 +187,40 @@ async fn login(
     let keys = throttle::Keys::new(&email, meta.source_addr.as_deref());
     let attempt = match throttle::begin(&state.db, &state.config, keys).await? {
         Ok(attempt) => attempt,
-        Err(Throttled { retry_after_secs }) => {
+        Err(throttled) => {
+            // Refusals by the address rule are one row per address (the emails tried are the attacker's
+            // choice, so they would make as many rows as attempts); the others one per account and address.
+            let (target_kind, target, rule) = match throttled.rule {
+                Rule::Address => (
+                    "address",
+                    meta.source_addr.clone().unwrap_or_default(),
+                    "address",
+                ),
+                Rule::AccountFromAddress => ("user", email.clone(), "account_from_address"),
+                Rule::Account => ("user", email.clone(), "account"),
+            };
             let mut conn = state.db.acquire().await?;
-            audit::record(
+            audit::record_repeated(
                 &mut conn,
                 AuditEntry {
                     actor: &anonymous(),
                     tenant_id: None,
                     action: "login.failed",
-                    target_kind: "user",
-                    target: &email,
+                    target_kind,
+                    target: &target,
                     outcome: "denied",
                     before: None,
-                    after: Some(json!({ "reason": "throttled" })),
+                    after: Some(json!({ "reason": "throttled", "rule": rule })),
                     meta: &meta,
                 },
+                state.config.login_window,
             )
             .await?;
-            tracing::info!(retry_after_secs, "login throttled");
-            let minutes = retry_after_secs.div_ceil(60);
+            let retry_after_secs = throttled.retry_after_secs;
+            tracing::info!(retry_after_secs, ?throttled.rule, "login throttled");
             let message = format!(
-                "Too many failed login attempts. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
+                "Too many failed login attempts. Try again in {}.",
+                throttled.wait_text()
             );
             let mut response = render(
                 &state,
@@ -273,7 +288,7 @@ async fn login(
                 Some(u) => (Actor::user(u.id, &u.email), "wrong_password"),
             };
             let mut conn = state.db.acquire().await?;
-            audit::record(
+            audit::record_repeated(
                 &mut conn,
                 AuditEntry {
                     actor: &actor,
@@ -286,6 +301,7 @@ async fn login(
                     after: Some(json!({ "reason": reason })),
                     meta: &meta,
                 },
+                state.config.login_window,
             )
             .await?;
             Ok(render(

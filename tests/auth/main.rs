@@ -1,13 +1,19 @@
-//! Accounts and authentication over HTTP: login/logout, sessions, CSRF, throttling, security headers and
-//! behaviour while the database is down. Each test runs the portal on a loopback port over its own database.
+//! Accounts and authentication over HTTP: login/logout, sessions, CSRF, throttling (and why it locks no one
+//! out), bounded audit rows of failed logins, request ids, NUL characters in forms, `/metrics`, security
+//! headers and behaviour while the database is down. Each test runs the portal on a loopback port over its own database.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod account;
 mod csrf;
+mod failed_login_audit;
 mod headers;
+mod lockout;
 mod login;
+mod metrics;
+mod nul_input;
+mod request_ids;
 mod sessions;
 mod throttling;
 mod unavailable;

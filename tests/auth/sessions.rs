@@ -263,9 +263,13 @@ async fn purge_removes_expired_and_long_revoked_sessions_and_old_login_failures(
     .await
     .unwrap();
 
-    let purged = esaas::auth::housekeeping::purge(&pool, std::time::Duration::from_secs(900))
-        .await
-        .unwrap();
+    let purged = esaas::auth::housekeeping::purge(
+        &pool,
+        std::time::Duration::from_secs(900),
+        std::time::Duration::from_secs(90 * 86_400),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         purged.sessions, 2,
         "the expired one and the one revoked two days ago"
