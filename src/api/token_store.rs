@@ -7,6 +7,11 @@
 //! display prefix. Tokens expire (default 90 days, at most 365), can be limited to one tenant and to reads,
 //! and are revoked by setting `revoked_at` (rows stay for the record).
 //!
+//! A token made with another token (`POST /api/v1/tokens`) never outlives its maker: [`lifetime_within`]
+//! refuses a lifetime past the maker's expiry (422 on `expires_in_days`) and, when none is asked for, the new
+//! token expires with its maker at the latest ([`create_capped`]). A password change on the account page can
+//! revoke every token of the user ([`revoke_all_for_user`]; the CLI reset always does).
+//!
 //! This module never logs a token and never decides what a caller may do with one (see `api::auth`).
 
 use chrono::{DateTime, Duration, Utc};
@@ -146,8 +151,34 @@ pub fn validate(new: &NewToken) -> Result<(), FieldErrors> {
     errors.into_result(())
 }
 
+/// The lifetime in days of a token made by a token that expires at `maker_expires_at`: `requested`, unless it
+/// would outlive the maker (a field error on `expires_in_days`), or the default when none is requested (the
+/// new token is then capped at the maker's expiry by [`create_capped`]).
+pub fn lifetime_within(
+    requested: Option<i64>,
+    maker_expires_at: DateTime<Utc>,
+) -> Result<i64, FieldErrors> {
+    let Some(days) = requested else {
+        return Ok(DEFAULT_TTL_DAYS);
+    };
+    let in_range = (1..=MAX_TTL_DAYS).contains(&days);
+    if in_range && Utc::now() + Duration::days(days) > maker_expires_at {
+        let left = (maker_expires_at - Utc::now()).num_days();
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "expires_in_days",
+            format!(
+                "The token making this one expires at {}: a token it makes cannot outlive it. Ask for at \
+                 most {left} days, or leave expires_in_days out to expire together with it.",
+                maker_expires_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        );
+        return Err(errors);
+    }
+    Ok(days)
+}
+
 /// Create a token for `user_id`; returns its row and the secret (shown once). Writes `token.create`.
-#[tracing::instrument(skip(conn, actor, meta, new), fields(name = %new.name))]
 pub async fn create(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -155,10 +186,24 @@ pub async fn create(
     meta: &RequestMeta,
     new: &NewToken,
 ) -> AppResult<(TokenRow, String)> {
+    create_capped(conn, user_id, actor, meta, new, None).await
+}
+
+/// Like [`create`], expiring at `not_after` at the latest (the expiry of the token that makes this one).
+#[tracing::instrument(skip(conn, actor, meta, new), fields(name = %new.name))]
+pub async fn create_capped(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    actor: &Actor,
+    meta: &RequestMeta,
+    new: &NewToken,
+    not_after: Option<DateTime<Utc>>,
+) -> AppResult<(TokenRow, String)> {
     validate(new)?;
     let secret = generate();
     let prefix = secret[TOKEN_PREFIX.len()..TOKEN_PREFIX.len() + DISPLAY_PREFIX_LEN].to_owned();
-    let expires_at = Utc::now() + Duration::days(new.expires_in_days);
+    let wanted = Utc::now() + Duration::days(new.expires_in_days);
+    let expires_at = not_after.map_or(wanted, |cap| wanted.min(cap));
     let id = sqlx::query_scalar!(
         r#"INSERT INTO api_tokens (user_id, name, prefix, token_hash, tenant_id, read_only, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"#,
@@ -324,6 +369,57 @@ pub async fn revoke(
     )
     .await?;
     get(conn, user_id, id).await?.ok_or(AppError::NotFound)
+}
+
+/// Revoke every token of `user_id` that is not revoked yet (after a password change or reset: whoever knew
+/// the old password may have made tokens). Writes one `token.revoke` audit row per token; returns their ids
+/// (the caller drops them from the token cache).
+#[tracing::instrument(skip(conn, actor, meta))]
+pub async fn revoke_all_for_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    actor: &Actor,
+    meta: &RequestMeta,
+) -> AppResult<Vec<Uuid>> {
+    let revoked = sqlx::query!(
+        r#"UPDATE api_tokens SET revoked_at = now()
+           WHERE user_id = $1 AND revoked_at IS NULL
+           RETURNING id, name, prefix, tenant_id"#,
+        user_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for t in &revoked {
+        audit::record(
+            conn,
+            AuditEntry {
+                actor,
+                tenant_id: t.tenant_id,
+                action: "token.revoke",
+                target_kind: "token",
+                target: &display_prefix(&t.prefix),
+                outcome: "ok",
+                before: None,
+                after: Some(json!({
+                    "id": t.id, "user_id": user_id, "name": t.name, "all_tokens_of_user": true,
+                })),
+                meta,
+            },
+        )
+        .await?;
+    }
+    Ok(revoked.into_iter().map(|t| t.id).collect())
+}
+
+/// Number of the user's tokens that are neither revoked nor expired.
+pub async fn count_active(conn: &mut PgConnection, user_id: Uuid) -> AppResult<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM api_tokens
+           WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()"#,
+        user_id
+    )
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// What authenticating with a token yields.

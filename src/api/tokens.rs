@@ -1,7 +1,7 @@
 //! `/api/v1/tokens`: your API tokens: list (with last use), create (the secret is in the answer once), and
 //! revoke. A token can only make tokens that can do no more than itself: a tenant-limited token makes
 //! tokens limited to the same tenant and only sees and revokes those; read-only tokens make none (they may
-//! only GET).
+//! only GET); and no token it makes expires later than itself.
 
 use axum::Json;
 use axum::extract::State;
@@ -104,7 +104,8 @@ pub struct CreateTokenRequest {
     /// GET requests only.
     #[serde(default)]
     pub read_only: bool,
-    /// Lifetime in days, 1 to 365 (default 90).
+    /// Lifetime in days, 1 to 365 (default 90), and never past the expiry of the token making it (left out,
+    /// the new token expires with it at the latest).
     #[serde(default)]
     #[schema(minimum = 1, maximum = 365, example = 90)]
     pub expires_in_days: Option<i64>,
@@ -139,7 +140,7 @@ async fn list_tokens(State(api): State<ApiState>, caller: ApiCaller) -> ApiResul
         (status = 201, description = "The new token and its secret", body = CreatedToken,
             headers(("Location" = String, description = "The token's URL"))),
         (status = 403, description = "A tenant-limited token may only create tokens for its tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid name or lifetime, or a tenant you cannot see", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid name or lifetime (past this token's expiry), or a tenant you cannot see", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -182,17 +183,30 @@ async fn create_token(
              (set `tenant`).",
         ));
     }
+    let maker_expires_at = caller.owner.expires_at;
+    let lifetime = token_store::lifetime_within(body.expires_in_days, maker_expires_at);
     let new = NewToken {
         name: body.name,
         tenant_id,
         read_only: body.read_only,
-        expires_in_days: body
-            .expires_in_days
-            .unwrap_or(token_store::DEFAULT_TTL_DAYS),
+        expires_in_days: *lifetime.as_ref().unwrap_or(&token_store::DEFAULT_TTL_DAYS),
     };
+    if let Err(mut errors) = lifetime {
+        if let Err(more) = token_store::validate(&new) {
+            errors.0.extend(more.0);
+        }
+        return Err(errors.into());
+    }
     let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    let (row, secret) =
-        token_store::create(&mut tx, caller.user_id(), &caller.actor(), &meta, &new).await?;
+    let (row, secret) = token_store::create_capped(
+        &mut tx,
+        caller.user_id(),
+        &caller.actor(),
+        &meta,
+        &new,
+        Some(maker_expires_at),
+    )
+    .await?;
     tx.commit().await.map_err(AppError::from)?;
     let mut response = (
         StatusCode::CREATED,

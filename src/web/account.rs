@@ -5,7 +5,9 @@
 //! logins so a stolen session cannot be used to guess it), a new one that passes
 //! [`password::check_strength`] and its confirmation; messages appear beside the fields. On success every
 //! session of the user is revoked and this browser gets a fresh session (rotation on a credential change),
-//! so all other devices are logged out. Writes `user.password_change` audit rows (ok or failed).
+//! so all other devices are logged out. The form offers (checked when the user has any) to revoke every API
+//! token of the user in the same transaction: whoever knew the old password may have made some. Writes
+//! `user.password_change` audit rows (ok or failed) and a `token.revoke` row per revoked token.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -20,8 +22,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::accounts::users;
+use crate::api::token_store;
 use crate::audit::{self, Actor, AuditEntry};
-use crate::auth::throttle::{self, Throttled};
+use crate::auth::throttle;
 use crate::auth::{CurrentUser, password, session};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
@@ -52,10 +55,17 @@ pub struct AccountPage {
     pub is_platform_admin: bool,
     /// Messages beside the change-password fields.
     pub errors: FieldErrors,
+    /// The user's API tokens that are neither revoked nor expired (the form offers to revoke them).
+    pub active_tokens: i64,
 }
 
 async fn page(state: &AppState, user: &CurrentUser, errors: FieldErrors) -> AppResult<AccountPage> {
+    let active_tokens = {
+        let mut conn = state.db.acquire().await?;
+        token_store::count_active(&mut conn, user.user_id).await?
+    };
     Ok(AccountPage {
+        active_tokens,
         layout: nav::layout_for(state, user, "Your account", None).await?,
         email: user.email.clone(),
         display_name: user.display_name.clone(),
@@ -82,6 +92,9 @@ pub struct PasswordForm {
     /// The new password again.
     #[serde(default)]
     pub new_password_confirm: String,
+    /// Present (`on`) when the user's API tokens are to be revoked too.
+    #[serde(default)]
+    pub revoke_tokens: Option<String>,
 }
 
 fn audit_entry<'a>(
@@ -135,13 +148,14 @@ async fn change_password(
     let keys = throttle::Keys::new(&user.email, meta.source_addr.as_deref());
     let attempt = match throttle::begin(&state.db, &state.config, keys).await? {
         Ok(a) => a,
-        Err(Throttled { retry_after_secs }) => {
+        Err(throttled) => {
+            let retry_after_secs = throttled.retry_after_secs;
             let mut errors = FieldErrors::new();
             errors.add(
                 "current_password",
                 format!(
-                    "Too many wrong passwords. Try again in {} minutes.",
-                    retry_after_secs.div_ceil(60)
+                    "Too many wrong passwords. Try again in {}.",
+                    throttled.wait_text()
                 ),
             );
             let mut response = (
@@ -189,14 +203,31 @@ async fn change_password(
     )
     .await?;
     audit::record(&mut tx, audit_entry(&actor, &user, "ok", &meta)).await?;
+    let revoked = if form.revoke_tokens.is_some() {
+        token_store::revoke_all_for_user(&mut tx, user.user_id, &actor, &meta).await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await.map_err(AppError::from)?;
-    tracing::info!("password changed; other sessions revoked");
+    if !revoked.is_empty() {
+        state.api_tokens.forget_user(user.user_id);
+    }
+    tracing::info!(
+        tokens_revoked = revoked.len(),
+        "password changed; other sessions revoked"
+    );
     let jar = jar.add(session::session_cookie(&state.config, &new.token));
-    Ok(flash::redirect_with(
-        jar,
-        "/account",
-        FlashKind::Success,
-        "Your password was changed. Your other sessions were logged out.",
-    )
-    .into_response())
+    let message = match revoked.len() {
+        0 => "Your password was changed. Your other sessions were logged out.".to_owned(),
+        1 => {
+            "Your password was changed. Your other sessions were logged out and your API token was \
+              revoked."
+                .to_owned()
+        }
+        n => format!(
+            "Your password was changed. Your other sessions were logged out and your {n} API tokens \
+             were revoked."
+        ),
+    };
+    Ok(flash::redirect_with(jar, "/account", FlashKind::Success, message).into_response())
 }
