@@ -30,6 +30,7 @@ pub mod openapi;
 pub mod operations;
 pub mod rate_limit;
 pub mod reads;
+pub mod storage_classes;
 pub mod tenants;
 pub mod token_store;
 pub mod tokens;
@@ -127,6 +128,7 @@ fn routes() -> (Router<ApiState>, Router<ApiState>, utoipa::openapi::OpenApi) {
                 .merge(operations::router())
                 .merge(tokens::router())
                 .merge(meta::router())
+                .merge(storage_classes::router())
                 .merge(audit::router()),
         )
         .split_for_parts();

@@ -42,7 +42,7 @@ pub const BEARER: &str = "bearer";
         (name = "actions", description = "Scale, resize, restart, upgrade, deletion protection"),
         (name = "operations", description = "Requested changes and their progress"),
         (name = "tokens", description = "Your API tokens"),
-        (name = "meta", description = "Templates and versions"),
+        (name = "meta", description = "Templates, versions and storage classes"),
         (name = "audit", description = "Who did what"),
         (name = "documentation", description = "This document"),
     )

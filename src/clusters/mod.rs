@@ -4,5 +4,6 @@ pub mod credentials;
 pub mod repo;
 pub mod service;
 pub mod spec;
+pub mod storage_classes;
 pub mod templates;
 pub mod views;

@@ -107,6 +107,8 @@ pub async fn spec_rules(conn: &mut PgConnection) -> AppResult<SpecRules> {
         rules.allowed_versions = parsed;
     }
     rules.allowed_versions.sort();
+    // The admin-managed storage classes (issue 9); the only line of this file that part of the work touches.
+    rules.storage_classes = Some(crate::clusters::storage_classes::policy(conn).await?);
     Ok(rules)
 }
 

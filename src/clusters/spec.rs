@@ -6,7 +6,8 @@
 //! cluster's identity, fixed at creation): parse it with [`ClusterName::parse`] and report errors at `name`.
 //!
 //! Submodules: [`names`], [`version`], [`roles`], [`attributes`] (the newtypes), [`input`] (the unvalidated
-//! form), [`rules`] (bounds and allow-lists), [`validate`](mod@validate) (the rules applied), and
+//! form), [`rules`] (bounds and allow-lists), [`storage_classes`] (the allowed classes and the default),
+//! [`validate`](mod@validate) (the rules applied), and
 //! [`operations`] (scale, resize, upgrade as spec edits).
 
 pub mod attributes;
@@ -15,6 +16,7 @@ pub mod names;
 pub mod operations;
 pub mod roles;
 pub mod rules;
+pub mod storage_classes;
 pub mod validate;
 pub mod version;
 
@@ -30,6 +32,7 @@ pub use names::{ClusterName, NodeSetName, StorageClassName};
 pub use operations::{NodeSetSize, apply_resize, apply_scale, apply_upgrade};
 pub use roles::NodeRole;
 pub use rules::{SizeBounds, SpecRules};
+pub use storage_classes::StorageClassPolicy;
 pub use validate::validate;
 pub use version::{EsVersion, check_upgrade, is_upgrade_allowed};
 

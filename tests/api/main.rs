@@ -7,12 +7,15 @@ mod common;
 
 mod access;
 mod concurrency;
+mod credentials_wait;
 mod docs;
 mod idempotency;
 mod pagination;
 mod problems;
 mod rate_limit;
 mod resources;
+mod storage_classes;
+mod token_limits;
 mod tokens;
 mod web_tokens;
 

@@ -1,5 +1,6 @@
-//! The limits a spec is validated against: which versions the platform offers, how big a node set may be,
-//! and whether the cluster is held to production rules (an odd number of master-eligible nodes).
+//! The limits a spec is validated against: which versions and storage classes the platform offers, how big a
+//! node set may be, and whether the cluster is held to production rules (an odd number of master-eligible
+//! nodes).
 //!
 //! The defaults are conservative starting points for a platform; a deployment can load its own values from
 //! configuration. Memory starts at 1 GiB because Elasticsearch (heap = half the container memory) and
@@ -7,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::EsVersion;
+use super::{EsVersion, StorageClassPolicy};
 
 /// Validation rules for cluster specs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +20,9 @@ pub struct SpecRules {
     /// Production rules: the number of master-eligible nodes must be odd (a majority survives a node loss
     /// and no vote can tie).
     pub production: bool,
+    /// The storage classes node sets may use and the default; `None` accepts any valid class name (the
+    /// built-in defaults; the service loads the platform's policy).
+    pub storage_classes: Option<StorageClassPolicy>,
 }
 
 /// Inclusive size limits.
@@ -65,6 +69,7 @@ impl Default for SpecRules {
             allowed_versions: vec![EsVersion::new(8, 19, 7), EsVersion::new(9, 2, 1)],
             bounds: SizeBounds::default(),
             production: false,
+            storage_classes: None,
         }
     }
 }

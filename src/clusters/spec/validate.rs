@@ -12,7 +12,9 @@
 //! - production rules: an odd number of master-eligible nodes;
 //! - against `previous` (matched by node set name): storage per node never shrinks (volumes cannot shrink)
 //!   and the storage class of an existing node set does not change (ECK cannot move volumes between classes;
-//!   add a new node set instead).
+//!   add a new node set instead);
+//! - with the platform's [`StorageClassPolicy`](super::StorageClassPolicy): a class outside the list is
+//!   refused at the field, and a new node set naming none gets the default class.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -203,6 +205,13 @@ fn validate_node_set(
     let existing = name
         .as_ref()
         .and_then(|n| previous.and_then(|p| p.node_set(n.as_str())));
+    let storage_class = match (storage_class, &rules.storage_classes) {
+        (Some(class), Some(policy)) => policy
+            .resolve(class, existing.map(|e| &e.storage_class))
+            .map_err(|m| errors.add("storage_class", m))
+            .ok(),
+        (other, _) => other,
+    };
     if let (Some(existing), Some(storage)) = (existing, storage)
         && storage < existing.storage_gib
     {
