@@ -32,8 +32,9 @@ pub struct Config {
     pub public_url: String,
     /// `ESAAS_SESSION_TTL_HOURS`: how long a login session lives without activity (default 12).
     pub session_ttl: Duration,
-    /// `ESAAS_LOGIN_MAX_FAILURES`: failed logins per account or per address within the window before
-    /// further attempts are refused (default 5 per account, 4x that per address).
+    /// `ESAAS_LOGIN_MAX_FAILURES`: failed logins per account (and source address) within the window before
+    /// further attempts wait an exponential back-off (default 5), and 4x that per address before the address
+    /// is refused (see `auth::throttle`).
     pub login_max_failures: u32,
     /// `ESAAS_LOGIN_WINDOW_SECS`: the throttling window (default 900 s).
     pub login_window: Duration,
@@ -42,7 +43,8 @@ pub struct Config {
     /// `ESAAS_KUBE`: `sim` or `kubeconfig` (default: `kubeconfig` when `KUBECONFIG` is set or `~/.kube/config`
     /// exists, `sim` otherwise).
     pub kube_mode: KubeMode,
-    /// `ESAAS_SIM_LISTEN`: when set (and in sim mode) the simulated API is also served there over plain HTTP.
+    /// `ESAAS_SIM_LISTEN`: when set (and in sim mode) the simulated API is also served there over HTTPS, to
+    /// requests with the bearer token of the kubeconfig it writes.
     pub sim_listen: Option<SocketAddr>,
     /// `ESAAS_SIM_KUBELET_DELAY_MS`: how long simulated pods take to become ready (default 2000).
     pub sim_kubelet_delay: Duration,

@@ -21,7 +21,7 @@ async fn fail_from(app: &TestApp, addr: &str, email: &str) -> u16 {
 
 async fn failed_login_rows(app: &TestApp) -> Vec<(String, String, String, i64)> {
     sqlx::query_as(
-        "SELECT target, coalesce(source_addr, ''), outcome, (after->>'count')::bigint
+        "SELECT target, coalesce(source_addr, ''), outcome, coalesce((after->>'count')::bigint, 1)
          FROM audit_log WHERE action = 'login.failed' ORDER BY id",
     )
     .fetch_all(&app.pool)

@@ -9,6 +9,7 @@ mod audit_http;
 mod members_domain;
 mod members_http;
 mod quota_domain;
+mod storage_classes_http;
 mod tenants_domain;
 
 use esaas::audit::Actor;
