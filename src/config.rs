@@ -7,6 +7,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use secrecy::SecretString;
 
+use crate::monitoring::notifications::settings::{
+    DeliverySettings, NotificationSettings, SmtpSettings, SmtpTls, WebhookPolicy, parse_network,
+    parse_networks,
+};
 use crate::request_meta::TrustedProxies;
 
 /// Which Kubernetes the portal drives.
@@ -71,10 +75,81 @@ pub struct Config {
     /// `ESAAS_AUDIT_FAILED_LOGIN_RETENTION_DAYS`: audit rows of failed logins older than this are deleted by the
     /// hourly housekeeping (default 90; 0 keeps them for ever).
     pub audit_failed_login_retention: Duration,
+    /// Notification channels: webhook guards (`ESAAS_WEBHOOK_*`, `ESAAS_KUBE_SERVICE_CIDR`), the SMTP relay
+    /// (`ESAAS_SMTP_*`) and delivery retries (`ESAAS_NOTIFY_*`); see `.env.sample`.
+    pub notifications: NotificationSettings,
 }
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`.
+fn bool_var(name: &str, default: bool) -> anyhow::Result<bool> {
+    match var(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => bail!("{name}={other:?} is invalid: use 1 or 0"),
+    }
+}
+
+/// The notification settings from `ESAAS_WEBHOOK_*`, `ESAAS_KUBE_SERVICE_CIDR`, `ESAAS_SMTP_*` and
+/// `ESAAS_NOTIFY_*`.
+fn notifications_from_env() -> anyhow::Result<NotificationSettings> {
+    let defaults = WebhookPolicy::default();
+    let webhook = WebhookPolicy {
+        allow_http: bool_var("ESAAS_WEBHOOK_ALLOW_HTTP", false)?,
+        allowed_networks: parse_networks(
+            &var("ESAAS_WEBHOOK_ALLOWED_NETWORKS").unwrap_or_default(),
+        )
+        .map_err(|e| anyhow::anyhow!("ESAAS_WEBHOOK_ALLOWED_NETWORKS is invalid: {e}"))?,
+        kube_service_network: match var("ESAAS_KUBE_SERVICE_CIDR") {
+            None => defaults.kube_service_network,
+            Some(v) => parse_network(v.trim())
+                .map_err(|e| anyhow::anyhow!("ESAAS_KUBE_SERVICE_CIDR is invalid: {e}"))?,
+        },
+        timeout: Duration::from_secs(parse_var("ESAAS_WEBHOOK_TIMEOUT_SECS", 10)?.max(1)),
+    };
+    let smtp = match var("ESAAS_SMTP_HOST") {
+        None => None,
+        Some(host) => {
+            let tls = SmtpTls::parse(&var("ESAAS_SMTP_TLS").unwrap_or_else(|| "starttls".into()))
+                .map_err(|e| anyhow::anyhow!("ESAAS_SMTP_TLS is invalid: {e}"))?;
+            let credentials = match (var("ESAAS_SMTP_USERNAME"), var("ESAAS_SMTP_PASSWORD")) {
+                (Some(user), Some(password)) => Some((user, SecretString::from(password))),
+                (None, None) => None,
+                _ => bail!("set both ESAAS_SMTP_USERNAME and ESAAS_SMTP_PASSWORD, or neither"),
+            };
+            if credentials.is_some() && tls == SmtpTls::None {
+                bail!(
+                    "ESAAS_SMTP_TLS=none would send the SMTP password in clear: use starttls or tls"
+                );
+            }
+            Some(SmtpSettings {
+                host: host.trim().to_owned(),
+                port: parse_var("ESAAS_SMTP_PORT", tls.default_port())?,
+                tls,
+                credentials,
+                from: var("ESAAS_SMTP_FROM")
+                    .context("ESAAS_SMTP_FROM is required when ESAAS_SMTP_HOST is set")?,
+                timeout: Duration::from_secs(parse_var("ESAAS_SMTP_TIMEOUT_SECS", 20)?.max(1)),
+            })
+        }
+    };
+    let d = DeliverySettings::default();
+    let delivery = DeliverySettings {
+        max_attempts: parse_var("ESAAS_NOTIFY_MAX_ATTEMPTS", d.max_attempts)?.max(1),
+        backoff_base: Duration::from_millis(parse_var("ESAAS_NOTIFY_BACKOFF_MS", 5000)?),
+        backoff_max: Duration::from_secs(parse_var("ESAAS_NOTIFY_BACKOFF_MAX_SECS", 3600)?),
+        concurrency: parse_var("ESAAS_NOTIFY_CONCURRENCY", d.concurrency)?,
+        poll_interval: Duration::from_millis(parse_var("ESAAS_NOTIFY_POLL_MS", 2000)?.max(10)),
+    };
+    Ok(NotificationSettings {
+        webhook,
+        smtp,
+        delivery,
+    })
 }
 
 fn parse_var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
@@ -167,6 +242,7 @@ impl Config {
             audit_failed_login_retention: Duration::from_secs(
                 86_400 * parse_var::<u64>("ESAAS_AUDIT_FAILED_LOGIN_RETENTION_DAYS", 90)?,
             ),
+            notifications: notifications_from_env()?,
         })
     }
 
@@ -192,6 +268,15 @@ impl Config {
             sim_listen_allow_remote: false,
             kube_read_timeout: Duration::from_secs(10),
             audit_failed_login_retention: Duration::from_secs(90 * 86_400),
+            notifications: NotificationSettings {
+                delivery: DeliverySettings {
+                    backoff_base: Duration::from_millis(100),
+                    backoff_max: Duration::from_secs(2),
+                    poll_interval: Duration::from_millis(200),
+                    ..DeliverySettings::default()
+                },
+                ..NotificationSettings::default()
+            },
         }
     }
 

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod k8s;
 pub mod metrics;
+pub mod monitoring;
 pub mod operations;
 pub mod request_meta;
 pub mod security;
