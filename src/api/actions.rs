@@ -59,7 +59,7 @@ pub struct ScaleRequest {
         (status = 202, description = "Accepted: the scale operation", body = OperationView,
             headers(("Location" = String, description = "The operation's URL"))),
         (status = 403, description = "Your role may not change clusters", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another operation is active, or the cluster is being deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another operation is pending or applying (a waiting or stalled one is superseded and ends `superseded`), or the cluster is being deleted", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown node set, invalid count, or over quota", body = Problem, content_type = "application/problem+json"),
     )
@@ -121,7 +121,7 @@ pub struct ResizeRequest {
         (status = 202, description = "Accepted: the resize operation", body = OperationView,
             headers(("Location" = String, description = "The operation's URL"))),
         (status = 403, description = "Your role may not change clusters", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another operation is active, or the cluster is being deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another operation is pending or applying (a waiting or stalled one is superseded and ends `superseded`), or the cluster is being deleted", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown node set, invalid size, shrinking storage, or over quota", body = Problem, content_type = "application/problem+json"),
     )
@@ -226,7 +226,7 @@ pub struct UpgradeRequest {
         (status = 202, description = "Accepted: the upgrade operation", body = OperationView,
             headers(("Location" = String, description = "The operation's URL"))),
         (status = 403, description = "Your role may not change clusters", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another operation is active, or the cluster is being deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another operation is pending or applying (a waiting or stalled one is superseded and ends `superseded`), or the cluster is being deleted", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Version not offered, not newer, or more than one major ahead", body = Problem, content_type = "application/problem+json"),
     )

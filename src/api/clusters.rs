@@ -375,7 +375,7 @@ where
         (status = 202, description = "Accepted: the reconfigure operation", body = OperationView,
             headers(("Location" = String, description = "The operation's URL"))),
         (status = 403, description = "Your role may not change clusters", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Another operation is active, or the cluster is being deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another operation is pending or applying (a waiting or stalled one is superseded and ends `superseded`), or the cluster is being deleted", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the cluster's generation", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid spec, nothing changed, or over quota", body = Problem, content_type = "application/problem+json"),
     )
@@ -447,7 +447,7 @@ pub struct DeleteQuery {
         (status = 202, description = "Accepted: the delete operation", body = OperationView,
             headers(("Location" = String, description = "The operation's URL"))),
         (status = 403, description = "Your role may not delete clusters", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Deletion protection is on, another operation is active, or it is already being deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Deletion protection is on, or it is already being deleted (any other unfinished operation is superseded: it ends `cancelled`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match the cluster's generation", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`confirm_name` missing or not the cluster's name", body = Problem, content_type = "application/problem+json"),
     )

@@ -206,7 +206,11 @@ async fn get_operation(
     Ok(Json(view(&mut conn, &ctx, &op).await?))
 }
 
-/// Cancel a pending operation: its change is undone (a cancelled create removes the cluster).
+/// Cancel an unfinished operation (pending, applying, waiting or stalled): it ends `cancelled` and its change
+/// is rolled back. The spec from before it is restored as a new generation (it must fit the quota) and, when
+/// something had been applied, a rollback operation applies it (`params.rollback_of` names the cancelled one);
+/// a cancelled create removes the cluster like a delete. A delete cannot be cancelled once its Elasticsearch
+/// resource was deleted.
 #[utoipa::path(
     post,
     path = "/tenants/{tenant}/operations/{id}/cancel",
@@ -219,7 +223,7 @@ async fn get_operation(
     responses(
         (status = 200, description = "The cancelled operation", body = OperationView),
         (status = 403, description = "Your role may not change clusters", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The operation is no longer pending", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The operation has finished, its delete was already applied, or the spec from before it no longer fits the quota", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(tenant = %ctx.slug()))]

@@ -510,7 +510,7 @@ impl From<OperationKind> for OperationKindName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OperationStateName {
-    /// Recorded, not picked up yet (can be cancelled).
+    /// Recorded, not picked up yet.
     Pending,
     /// Being applied to Kubernetes.
     Applying,
@@ -520,8 +520,10 @@ pub enum OperationStateName {
     Succeeded,
     /// Given up (`last_error` says why).
     Failed,
-    /// Cancelled while pending.
+    /// Cancelled by a user (its change is rolled back), or ended by a delete ("superseded by delete").
     Cancelled,
+    /// Replaced, while waiting or stalled, by a newer scale, resize, reconfigure or upgrade.
+    Superseded,
 }
 
 impl From<OperationState> for OperationStateName {
@@ -533,6 +535,7 @@ impl From<OperationState> for OperationStateName {
             OperationState::Succeeded => Self::Succeeded,
             OperationState::Failed => Self::Failed,
             OperationState::Cancelled => Self::Cancelled,
+            OperationState::Superseded => Self::Superseded,
         }
     }
 }
@@ -557,7 +560,7 @@ pub struct OperationView {
     pub cluster: String,
     /// What it does.
     pub kind: OperationKindName,
-    /// Where it is; `succeeded`, `failed` and `cancelled` are final.
+    /// Where it is; `succeeded`, `failed`, `cancelled` and `superseded` are final.
     pub state: OperationStateName,
     /// True once the state is final.
     pub done: bool,

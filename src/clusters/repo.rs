@@ -232,6 +232,19 @@ pub async fn lock_by_name(
     Ok(row.into())
 }
 
+/// Lock a live cluster by id for a change (inside a transaction); 404 once it is deleted.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> AppResult<Cluster> {
+    let row = sqlx::query_as::<_, ClusterRow>(concat!(
+        cluster_select!(),
+        "WHERE c.id = $1 AND c.deleted_at IS NULL FOR UPDATE OF c"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(row.into())
+}
+
 /// A cluster by id (live or not).
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> AppResult<Cluster> {
     let row = sqlx::query_as::<_, ClusterRow>(concat!(cluster_select!(), "WHERE c.id = $1"))

@@ -2,6 +2,16 @@
 //! Postgres transaction: validate -> lock the cluster (and, through the quota check, the tenant row) ->
 //! check quota -> write the new desired spec (generation + 1) -> insert the operation -> write the audit row
 //! -> commit -> wake the reconciler. Nothing here calls Kubernetes.
+//!
+//! Ways out of a stuck operation (issue 9): a scale, resize, reconfigure or upgrade supersedes an operation
+//! that is waiting (stalled or not) and starts from the current desired spec; a delete supersedes any
+//! unfinished operation (it ends `cancelled`, "superseded by delete"); [`cancel`] ends any unfinished one and
+//! rolls its change back. Requests that end an operation another task may hold take the operation's lock
+//! before the cluster's (the reconciler's order) or do not wait for it at all, so they cannot deadlock.
+
+mod cancel;
+
+pub use cancel::cancel;
 
 use serde_json::json;
 use sqlx::PgConnection;
@@ -14,7 +24,7 @@ use crate::clusters::spec::{
 };
 use crate::clusters::templates;
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::operations::model::OperationKind;
+use crate::operations::model::{OperationKind, OperationState};
 use crate::operations::repo::{self as ops, NewOperation, Operation};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
@@ -226,11 +236,21 @@ struct Change {
     restart_trigger: Option<String>,
 }
 
+/// May a change end the cluster's waiting (or stalled) operation instead of being refused?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Supersede {
+    /// Yes: scale, resize, reconfigure, upgrade (corrective changes; they start from the current desired spec).
+    Waiting,
+    /// No: any unfinished operation makes the request a 409 (restart).
+    Never,
+}
+
 /// The shared path of every spec change: lock, compute, quota, write, operation, audit, commit, wake.
 async fn change(
     state: &AppState,
     caller: &Caller,
     cluster_name: &str,
+    supersede: Supersede,
     compute: impl FnOnce(&Cluster, &SpecRules) -> AppResult<Change>,
 ) -> AppResult<Operation> {
     caller.require_change()?;
@@ -240,7 +260,7 @@ async fn change(
     if cluster.deleting {
         return Err(AppError::Conflict("This cluster is being deleted.".into()));
     }
-    ensure_idle(&mut tx, &cluster).await?;
+    let replaced = supersedable(&mut tx, &cluster, supersede).await?;
     let rules = spec_rules(&mut tx)
         .await?
         .with_production(cluster.production);
@@ -252,6 +272,20 @@ async fn change(
         Some(cluster.id),
     )
     .await?;
+    if let Some(old) = &replaced {
+        end_replaced(
+            &mut tx,
+            caller,
+            &cluster,
+            old,
+            OperationState::Superseded,
+            &format!(
+                "superseded by {} requested by {}",
+                change.kind, caller.actor.label
+            ),
+        )
+        .await?;
+    }
     let generation = repo::update_spec(
         &mut tx,
         cluster.id,
@@ -290,14 +324,55 @@ async fn change(
     Ok(op)
 }
 
-async fn ensure_idle(conn: &mut PgConnection, cluster: &Cluster) -> AppResult<()> {
-    if let Some(active) = ops::active_for_cluster(conn, cluster.id).await? {
-        return Err(AppError::Conflict(format!(
-            "A {} operation is {} on this cluster; wait for it to finish or cancel it.",
-            active.kind, active.state
-        )));
+fn busy(active: &Operation) -> AppError {
+    AppError::Conflict(format!(
+        "A {} operation is {} on this cluster; wait for it to finish or cancel it.",
+        active.kind, active.state
+    ))
+}
+
+/// The operation a change on the locked `cluster` replaces: none when the cluster is idle, its waiting
+/// operation when `supersede` allows it, else a 409. The caller holds the cluster's row lock, so the operation
+/// is locked without waiting (see [`ops::lock_nowait`]).
+async fn supersedable(
+    conn: &mut PgConnection,
+    cluster: &Cluster,
+    supersede: Supersede,
+) -> AppResult<Option<Operation>> {
+    let Some(active) = ops::active_for_cluster(conn, cluster.id).await? else {
+        return Ok(None);
+    };
+    if supersede == Supersede::Never || active.state != OperationState::Waiting {
+        return Err(busy(&active));
     }
-    Ok(())
+    let active = ops::lock_nowait(conn, active.id).await?;
+    match active.state {
+        OperationState::Waiting => Ok(Some(active)),
+        s if s.is_active() => Err(busy(&active)),
+        // It finished (succeeded) between the read and the lock: nothing to replace.
+        _ => Ok(None),
+    }
+}
+
+/// End `old` (locked) because a newer request replaces it, with an audit row saying so.
+async fn end_replaced(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    cluster: &Cluster,
+    old: &Operation,
+    to: OperationState,
+    message: &str,
+) -> AppResult<()> {
+    ops::end(conn, old.id, to, message).await?;
+    audit_cluster(
+        conn,
+        caller,
+        &format!("operation.{to}"),
+        &cluster.name,
+        Some(json!({ "operation": old.id, "kind": old.kind, "state": old.state })),
+        Some(json!({ "state": to, "reason": message })),
+    )
+    .await
 }
 
 /// Set node set `node_set` to `count` nodes.
@@ -308,14 +383,20 @@ pub async fn scale(
     node_set: &str,
     count: u32,
 ) -> AppResult<Operation> {
-    change(state, caller, cluster_name, |cluster, rules| {
-        Ok(Change {
-            kind: OperationKind::Scale,
-            params: json!({ "node_set": node_set, "count": count }),
-            spec: spec::apply_scale(&cluster.spec, rules, node_set, count)?,
-            restart_trigger: cluster.restart_trigger.clone(),
-        })
-    })
+    change(
+        state,
+        caller,
+        cluster_name,
+        Supersede::Waiting,
+        |cluster, rules| {
+            Ok(Change {
+                kind: OperationKind::Scale,
+                params: json!({ "node_set": node_set, "count": count }),
+                spec: spec::apply_scale(&cluster.spec, rules, node_set, count)?,
+                restart_trigger: cluster.restart_trigger.clone(),
+            })
+        },
+    )
     .await
 }
 
@@ -327,14 +408,20 @@ pub async fn resize(
     node_set: &str,
     size: NodeSetSize,
 ) -> AppResult<Operation> {
-    change(state, caller, cluster_name, |cluster, rules| {
-        Ok(Change {
-            kind: OperationKind::Resize,
-            params: json!({ "node_set": node_set, "size": size }),
-            spec: spec::apply_resize(&cluster.spec, rules, node_set, size)?,
-            restart_trigger: cluster.restart_trigger.clone(),
-        })
-    })
+    change(
+        state,
+        caller,
+        cluster_name,
+        Supersede::Waiting,
+        |cluster, rules| {
+            Ok(Change {
+                kind: OperationKind::Resize,
+                params: json!({ "node_set": node_set, "size": size }),
+                spec: spec::apply_resize(&cluster.spec, rules, node_set, size)?,
+                restart_trigger: cluster.restart_trigger.clone(),
+            })
+        },
+    )
     .await
 }
 
@@ -345,19 +432,25 @@ pub async fn upgrade(
     cluster_name: &str,
     version: &str,
 ) -> AppResult<Operation> {
-    change(state, caller, cluster_name, |cluster, rules| {
-        let to = EsVersion::parse(version).map_err(|m| {
-            let mut e = FieldErrors::new();
-            e.add("version", m);
-            AppError::Validation(e)
-        })?;
-        Ok(Change {
-            kind: OperationKind::Upgrade,
-            params: json!({ "from": cluster.spec.version.to_string(), "to": version }),
-            spec: spec::apply_upgrade(&cluster.spec, rules, &to)?,
-            restart_trigger: cluster.restart_trigger.clone(),
-        })
-    })
+    change(
+        state,
+        caller,
+        cluster_name,
+        Supersede::Waiting,
+        |cluster, rules| {
+            let to = EsVersion::parse(version).map_err(|m| {
+                let mut e = FieldErrors::new();
+                e.add("version", m);
+                AppError::Validation(e)
+            })?;
+            Ok(Change {
+                kind: OperationKind::Upgrade,
+                params: json!({ "from": cluster.spec.version.to_string(), "to": version }),
+                spec: spec::apply_upgrade(&cluster.spec, rules, &to)?,
+                restart_trigger: cluster.restart_trigger.clone(),
+            })
+        },
+    )
     .await
 }
 
@@ -368,20 +461,26 @@ pub async fn reconfigure(
     cluster_name: &str,
     input: &ClusterSpecInput,
 ) -> AppResult<Operation> {
-    change(state, caller, cluster_name, |cluster, rules| {
-        let next = spec::validate(input, rules, Some(&cluster.spec))?;
-        if next == cluster.spec {
-            let mut e = FieldErrors::new();
-            e.add("spec", "Nothing changed.");
-            return Err(AppError::Validation(e));
-        }
-        Ok(Change {
-            kind: OperationKind::Reconfigure,
-            params: json!({}),
-            spec: next,
-            restart_trigger: cluster.restart_trigger.clone(),
-        })
-    })
+    change(
+        state,
+        caller,
+        cluster_name,
+        Supersede::Waiting,
+        |cluster, rules| {
+            let next = spec::validate(input, rules, Some(&cluster.spec))?;
+            if next == cluster.spec {
+                let mut e = FieldErrors::new();
+                e.add("spec", "Nothing changed.");
+                return Err(AppError::Validation(e));
+            }
+            Ok(Change {
+                kind: OperationKind::Reconfigure,
+                params: json!({}),
+                spec: next,
+                restart_trigger: cluster.restart_trigger.clone(),
+            })
+        },
+    )
     .await
 }
 
@@ -391,7 +490,7 @@ pub async fn restart(
     caller: &Caller,
     cluster_name: &str,
 ) -> AppResult<Operation> {
-    change(state, caller, cluster_name, |cluster, _rules| {
+    change(state, caller, cluster_name, Supersede::Never, |cluster, _rules| {
         let trigger = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         Ok(Change {
             kind: OperationKind::Restart,
@@ -428,7 +527,8 @@ pub async fn set_deletion_protection(
     Ok(())
 }
 
-/// Delete a cluster: refused while deletion protection is on; `confirm_name` must repeat the name.
+/// Delete a cluster: refused while deletion protection is on; `confirm_name` must repeat the name. An
+/// unfinished operation does not stand in the way: it ends `cancelled` ("superseded by delete").
 pub async fn delete(
     state: &AppState,
     caller: &Caller,
@@ -436,8 +536,32 @@ pub async fn delete(
     confirm_name: &str,
 ) -> AppResult<Operation> {
     caller.require_change()?;
+    // A round gives up (`None`) when an operation appeared between its two locks; the next round waits for
+    // that one in the right order.
+    for _ in 0..3 {
+        if let Some(op) = delete_round(state, caller, cluster_name, confirm_name).await? {
+            return Ok(op);
+        }
+    }
+    Err(AppError::Conflict(
+        "This cluster keeps changing while the delete runs; try again.".into(),
+    ))
+}
+
+async fn delete_round(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    confirm_name: &str,
+) -> AppResult<Option<Operation>> {
     let mut tx = state.db.begin().await?;
+    // The operation's lock first (waiting while a reconciler applies it), then the cluster's: see the module doc.
+    let seen = repo::get_by_name(&mut tx, caller.tenant_id, cluster_name).await?;
+    let locked = ops::lock_active(&mut tx, seen.id).await?;
     let cluster = repo::lock_by_name(&mut tx, caller.tenant_id, cluster_name).await?;
+    if cluster.id != seen.id {
+        return Ok(None);
+    }
     caller.check_precondition(&cluster)?;
     if confirm_name.trim() != cluster.name {
         let mut e = FieldErrors::new();
@@ -457,7 +581,24 @@ pub async fn delete(
             "This cluster is already being deleted.".into(),
         ));
     }
-    ensure_idle(&mut tx, &cluster).await?;
+    // A delete supersedes whatever is unfinished: that operation ends cancelled.
+    let active = match (ops::active_for_cluster(&mut tx, cluster.id).await?, locked) {
+        (Some(now), Some(locked)) if now.id == locked.id => Some(now),
+        // Requested between our two locks (a reconciler may hold it already): start over.
+        (Some(_), _) => return Ok(None),
+        (None, _) => None,
+    };
+    if let Some(old) = active {
+        end_replaced(
+            &mut tx,
+            caller,
+            &cluster,
+            &old,
+            OperationState::Cancelled,
+            &format!("superseded by delete requested by {}", caller.actor.label),
+        )
+        .await?;
+    }
     let generation = repo::mark_deleting(&mut tx, cluster.id).await?;
     let before = serde_json::to_value(&cluster.spec).map_err(anyhow::Error::from)?;
     let op = ops::insert(
@@ -485,58 +626,7 @@ pub async fn delete(
     .await?;
     tx.commit().await?;
     state.reconciler_wake.notify_waiters();
-    Ok(op)
-}
-
-/// Cancel a pending operation: its spec change is undone (generation + 1 with the previous spec), a
-/// cancelled create or delete leaves the cluster as it was before the request.
-pub async fn cancel(state: &AppState, caller: &Caller, operation_id: Uuid) -> AppResult<Operation> {
-    caller.require_change()?;
-    let mut tx = state.db.begin().await?;
-    let op = ops::lock(&mut tx, caller.tenant_id, operation_id).await?;
-    if op.state != crate::operations::model::OperationState::Pending {
-        return Err(AppError::Conflict(format!(
-            "Only pending operations can be cancelled; this one is {}.",
-            op.state
-        )));
-    }
-    let cluster = repo::get(&mut tx, op.cluster_id).await?;
-    match op.kind {
-        OperationKind::Create => repo::mark_deleted(&mut tx, cluster.id).await?,
-        OperationKind::Delete => {
-            sqlx::query!(
-                "UPDATE clusters SET deleting = false WHERE id = $1",
-                cluster.id
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        _ => {
-            if let Some(before) = &op.spec_before {
-                let spec: ClusterSpec =
-                    serde_json::from_value(before.clone()).map_err(anyhow::Error::from)?;
-                let trigger = if op.kind == OperationKind::Restart {
-                    op.params["previous_trigger"].as_str().map(str::to_owned)
-                } else {
-                    cluster.restart_trigger.clone()
-                };
-                repo::update_spec(&mut tx, cluster.id, &spec, trigger.as_deref()).await?;
-            }
-        }
-    }
-    ops::set_cancelled(&mut tx, op.id, &caller.actor.label).await?;
-    audit_cluster(
-        &mut tx,
-        caller,
-        "operation.cancel",
-        &cluster.name,
-        Some(json!({ "operation": op.id, "kind": op.kind })),
-        None,
-    )
-    .await?;
-    let op = ops::get(&mut tx, caller.tenant_id, op.id).await?;
-    tx.commit().await?;
-    Ok(op)
+    Ok(Some(op))
 }
 
 async fn audit_cluster(

@@ -3,8 +3,13 @@
 //! ```text
 //! pending --(reconciler claims it)--> applying --(objects applied)--> waiting --(ECK Ready at the
 //!   |                                    |  ^ Kubernetes error: retry with backoff      generation)--> succeeded
-//!   +--(user cancels)--> cancelled       +--+ ("waiting for Kubernetes: <reason>")    --> failed
+//!   |                                    +--+ ("waiting for Kubernetes: <reason>")    --> failed
+//!   +--(any unfinished state: the user cancels, or a delete supersedes it)--> cancelled
+//!                                       waiting (or stalled) --(a newer scale/resize/reconfigure/upgrade)--> superseded
 //! ```
+//! "Stalled" is not a state of its own: it is an active operation with a `stalled_reason` (no progress for the
+//! stall timeout). Cancelling restores the spec from before the operation as a new generation (a rollback
+//! operation applies it when something had been applied); see `clusters::service::cancel`.
 //! Operations are immutable requests: kind, parameters and the spec before/after never change after insert;
 //! only the state, the steps log, timestamps and the last error move forward.
 
@@ -81,8 +86,10 @@ pub enum OperationState {
     Succeeded,
     /// Given up (the last error says why).
     Failed,
-    /// Cancelled while pending.
+    /// Cancelled by a user (its change rolled back), or ended by a delete ("superseded by delete").
     Cancelled,
+    /// Replaced, while waiting or stalled, by a newer change to the same cluster.
+    Superseded,
 }
 
 impl OperationState {
@@ -95,6 +102,7 @@ impl OperationState {
             OperationState::Succeeded => "succeeded",
             OperationState::Failed => "failed",
             OperationState::Cancelled => "cancelled",
+            OperationState::Superseded => "superseded",
         }
     }
 
@@ -107,6 +115,7 @@ impl OperationState {
             "succeeded" => OperationState::Succeeded,
             "failed" => OperationState::Failed,
             "cancelled" => OperationState::Cancelled,
+            "superseded" => OperationState::Superseded,
             _ => return None,
         })
     }
@@ -159,10 +168,12 @@ mod tests {
             "succeeded",
             "failed",
             "cancelled",
+            "superseded",
         ] {
             assert_eq!(OperationState::parse(s).unwrap().as_str(), s);
         }
         assert!(OperationState::Waiting.is_active());
         assert!(!OperationState::Cancelled.is_active());
+        assert!(!OperationState::Superseded.is_active());
     }
 }

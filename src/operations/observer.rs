@@ -141,6 +141,19 @@ async fn record_elasticsearch(
         && prev.rv != u64::MAX
         && rv <= prev.rv
     {
+        // The same object again (the periodic re-check): its status is recorded already, but an operation
+        // applied since may be complete by it, as when the apply changed nothing (a rollback of a change that
+        // never reached Kubernetes) and so produced no new event.
+        if rv == prev.rv {
+            return try_complete(
+                conn,
+                cluster_id,
+                obj["status"]["phase"].as_str().unwrap_or(""),
+                obj["status"]["observedGeneration"].as_i64(),
+                obj["metadata"]["generation"].as_i64(),
+            )
+            .await;
+        }
         return Ok(());
     }
     let status: ElasticsearchStatus =

@@ -53,6 +53,13 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// Can a user still cancel it? Any unfinished operation, except a delete whose Elasticsearch resource was
+    /// already deleted in Kubernetes (it is `waiting` for the pods to go).
+    pub fn cancellable(&self) -> bool {
+        self.state.is_active()
+            && !(self.kind == OperationKind::Delete && self.state == OperationState::Waiting)
+    }
+
     /// Seconds from request to finish (or to now while active).
     pub fn duration_secs(&self) -> i64 {
         let end = self.finished_at.unwrap_or_else(Utc::now);
@@ -363,7 +370,8 @@ pub async fn note_progress(conn: &mut PgConnection, cluster_id: Uuid) -> AppResu
     Ok(())
 }
 
-/// Lock a tenant's operation for a state change by a user (cancel).
+/// Lock a tenant's operation for a state change by a user (cancel). Waits while a reconciler is applying it,
+/// then sees the state that reconciler committed.
 pub async fn lock(conn: &mut PgConnection, tenant_id: Uuid, id: Uuid) -> AppResult<Operation> {
     let row = sqlx::query_as::<_, OperationRow>(concat!(
         "SELECT ",
@@ -378,16 +386,68 @@ pub async fn lock(conn: &mut PgConnection, tenant_id: Uuid, id: Uuid) -> AppResu
     row.try_into()
 }
 
-/// Set a locked pending operation to cancelled.
-pub async fn set_cancelled(conn: &mut PgConnection, id: Uuid, by: &str) -> AppResult<()> {
-    let step = serde_json::json!([{ "at": Utc::now(), "message": format!("cancelled by {by}") }]);
-    sqlx::query(
-        "UPDATE operations SET state = 'cancelled', finished_at = now(), steps = steps || $2::jsonb \
-         WHERE id = $1 AND state = 'pending'",
+/// Lock the active operation of a cluster, if any, waiting while a reconciler is applying it. Requests that
+/// end an operation take this lock before the cluster's row lock: the order the reconciler takes them in
+/// (operation, then cluster), so the two can never deadlock.
+pub async fn lock_active(
+    conn: &mut PgConnection,
+    cluster_id: Uuid,
+) -> AppResult<Option<Operation>> {
+    let row = sqlx::query_as::<_, OperationRow>(concat!(
+        "SELECT ",
+        operation_columns!(),
+        " FROM operations WHERE cluster_id = $1 AND state IN ('pending', 'applying', 'waiting') FOR UPDATE"
+    ))
+    .bind(cluster_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(Operation::try_from).transpose()
+}
+
+/// Lock an operation without waiting, for a caller that already holds the cluster's row lock: when someone
+/// else holds the operation (a reconciler pass, a concurrent cancel or delete) the answer is a 409 to retry,
+/// never a wait that could deadlock.
+pub async fn lock_nowait(conn: &mut PgConnection, id: Uuid) -> AppResult<Operation> {
+    let row = sqlx::query_as::<_, OperationRow>(concat!(
+        "SELECT ",
+        operation_columns!(),
+        " FROM operations WHERE id = $1 FOR UPDATE NOWAIT"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => AppError::Conflict(
+            "Another request is changing this cluster's operation right now; try again in a moment.".into(),
+        ),
+        _ => AppError::from(e),
+    })?
+    .ok_or(AppError::NotFound)?;
+    row.try_into()
+}
+
+/// End an unfinished operation for a user's reason: `cancelled` (cancelled, or superseded by a delete) or
+/// `superseded` (replaced by a newer change). `message` goes to the steps log. Returns false when the
+/// operation had already finished.
+pub async fn end(
+    conn: &mut PgConnection,
+    id: Uuid,
+    state: OperationState,
+    message: &str,
+) -> AppResult<bool> {
+    debug_assert!(matches!(
+        state,
+        OperationState::Cancelled | OperationState::Superseded
+    ));
+    let step = serde_json::json!([{ "at": Utc::now(), "message": message }]);
+    let done = sqlx::query(
+        "UPDATE operations SET state = $2, finished_at = now(), steps = steps || $3::jsonb \
+         WHERE id = $1 AND state IN ('pending', 'applying', 'waiting')",
     )
     .bind(id)
+    .bind(state.as_str())
     .bind(step)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }

@@ -74,6 +74,21 @@ async fn the_openapi_document_describes_every_route(pool: PgPool) {
             }
         }
     }
+    // Operation states include the terminal `superseded` (issue 9).
+    let states = doc["components"]["schemas"]["OperationStateName"]["enum"]
+        .as_array()
+        .expect("the operation state enum");
+    for state in [
+        "pending",
+        "applying",
+        "waiting",
+        "succeeded",
+        "failed",
+        "cancelled",
+        "superseded",
+    ] {
+        assert!(states.iter().any(|s| s == state), "{state}: {states:?}");
+    }
     let problem = &doc["components"]["schemas"]["Problem"];
     for field in ["type", "title", "status", "detail"] {
         assert!(

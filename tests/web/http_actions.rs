@@ -303,3 +303,60 @@ async fn delete_needs_the_name_and_no_protection(pool: PgPool) {
     let (status, _) = owner.get(&f.app, "/t/acme/clusters/never-was").await;
     assert_eq!(status, 404);
 }
+
+#[sqlx::test]
+async fn a_stalled_operation_can_be_cancelled_or_superseded_from_the_dashboard(pool: PgPool) {
+    let f = Fixture::new(pool, ROOMY, 0).await;
+    let owner = f.user("owner@acme.test", Role::Owner).await;
+    f.create_cluster(&owner, "logs", "three-nodes").await;
+    f.wait_settled("logs", "green").await;
+    // An operation stuck waiting (as when its pods never become ready), marked stalled; its Kubernetes
+    // generation is never reached, so the observer cannot complete it.
+    sqlx::query(
+        "INSERT INTO operations (cluster_id, tenant_id, kind, state, target_generation, k8s_generation, \
+         stalled_reason, steps) \
+         SELECT id, tenant_id, 'reconfigure', 'waiting', generation, 999, 'pod logs-es-default-0 is not ready', \
+         '[{\"at\":\"2026-01-01T00:00:00Z\",\"message\":\"reconfigure requested\"}]' FROM clusters WHERE name = 'logs'",
+    )
+    .execute(&f.app.pool)
+    .await
+    .unwrap();
+    let (_, html) = owner.get(&f.app, "/t/acme/clusters/logs").await;
+    assert!(
+        html.contains("pod logs-es-default-0 is not ready"),
+        "{html}"
+    );
+    assert!(html.contains("Cancel this operation"), "{html}");
+    let start = html.find("/operations/").unwrap();
+    let link =
+        &html[html[..start].rfind('"').unwrap() + 1..start + html[start..].find('"').unwrap()];
+    let (status, page) = owner.get(&f.app, link).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("stalled (pod logs-es-default-0 is not ready)"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("flash-warning"),
+        "a waiting operation can be cancelled: {page}"
+    );
+    // The delete page says a delete would supersede it.
+    let (_, page) = owner.get(&f.app, "/t/acme/clusters/logs/delete").await;
+    assert!(page.contains("deleting supersedes it"), "{page}");
+    // A scale supersedes it instead.
+    let (status, location) = owner
+        .post_text(
+            &f.app,
+            "/t/acme/clusters/logs/scale",
+            &[("node_set", "default"), ("count", "5"), ("step", "confirm")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, html) = owner.get(&f.app, &location).await;
+    assert!(!html.contains("flash-error"), "{html}");
+    assert!(html.contains("reconfigure · superseded"), "{html}");
+    assert!(
+        html.contains("superseded by scale requested by owner@acme.test"),
+        "{html}"
+    );
+}

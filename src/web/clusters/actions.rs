@@ -137,9 +137,10 @@ async fn load(
     let rules = service::spec_rules(&mut conn)
         .await?
         .with_production(cluster.production);
+    // A waiting (or stalled) operation does not stand in the way: these changes supersede it.
     let busy = crate::operations::repo::active_for_cluster(&mut conn, cluster.id)
         .await?
-        .is_some();
+        .is_some_and(|op| op.state != crate::operations::model::OperationState::Waiting);
     Ok((cluster, rules, busy))
 }
 

@@ -1,7 +1,8 @@
 //! The actions without sizes, each behind a confirmation page (`GET` explains, `POST` does it): rolling
 //! restart (`/restart`), deletion protection on or off (`/protection`), delete (`/delete`, the user types
-//! the cluster's name), cancel a pending operation (`/operations/{id}/cancel`). None changes the quota usage
-//! upwards, so none shows a quota preview (a delete frees the cluster's share, which the page says).
+//! the cluster's name), cancel an unfinished operation (`/operations/{id}/cancel`). None shows a quota preview:
+//! only a cancel can grow the usage (back to the spec from before), and the service checks that under the quota
+//! lock and refuses with a message when it no longer fits.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,7 +16,7 @@ use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster};
 use crate::clusters::service;
 use crate::error::{AppError, AppResult};
-use crate::operations::model::OperationState;
+use crate::operations::model::OperationKind;
 use crate::operations::repo as ops;
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
@@ -88,13 +89,16 @@ impl ConfirmPage {
     }
 }
 
-async fn load(state: &AppState, access: &TenantAccess, name: &str) -> AppResult<(Cluster, bool)> {
+/// The cluster and its unfinished operation, if any.
+async fn load(
+    state: &AppState,
+    access: &TenantAccess,
+    name: &str,
+) -> AppResult<(Cluster, Option<ops::Operation>)> {
     let mut conn = state.db.acquire().await?;
     let cluster = repo::get_by_name(&mut conn, access.tenant.id, name).await?;
-    let busy = ops::active_for_cluster(&mut conn, cluster.id)
-        .await?
-        .is_some();
-    Ok((cluster, busy))
+    let active = ops::active_for_cluster(&mut conn, cluster.id).await?;
+    Ok((cluster, active))
 }
 
 const BUSY: &str = "An operation is in progress on this cluster: this request will be refused until it has finished.";
@@ -107,7 +111,8 @@ pub async fn restart_page(
     Path((_tenant, name)): Path<(String, String)>,
 ) -> AppResult<Response> {
     require_change(&access)?;
-    let (cluster, busy) = load(&state, &access, &name).await?;
+    let (cluster, active) = load(&state, &access, &name).await?;
+    let busy = active.is_some();
     let mut page = ConfirmPage::new(
         &state,
         &access,
@@ -235,7 +240,7 @@ async fn delete_confirm_page(
     state: &AppState,
     access: &TenantAccess,
     cluster: &Cluster,
-    busy: bool,
+    active: Option<&ops::Operation>,
 ) -> AppResult<ConfirmPage> {
     let r = &cluster.resources;
     let mut page = ConfirmPage::new(
@@ -262,8 +267,11 @@ async fn delete_confirm_page(
     page.type_name = true;
     if cluster.deletion_protection {
         page.warning = "Deletion protection is on: turn it off first.".into();
-    } else if busy {
-        page.warning = BUSY.into();
+    } else if let Some(op) = active {
+        page.warning = format!(
+            "A {} operation is {} on this cluster: deleting supersedes it (it ends cancelled, \"superseded by delete\").",
+            op.kind, op.state
+        );
     }
     Ok(page)
 }
@@ -276,10 +284,12 @@ pub async fn delete_page(
     Path((_tenant, name)): Path<(String, String)>,
 ) -> AppResult<Response> {
     require_change(&access)?;
-    let (cluster, busy) = load(&state, &access, &name).await?;
-    Ok(delete_confirm_page(&state, &access, &cluster, busy)
-        .await?
-        .into_response())
+    let (cluster, active) = load(&state, &access, &name).await?;
+    Ok(
+        delete_confirm_page(&state, &access, &cluster, active.as_ref())
+            .await?
+            .into_response(),
+    )
 }
 
 /// `POST /t/{tenant}/clusters/{name}/delete`.
@@ -292,24 +302,25 @@ pub async fn delete(
     Form(form): Form<DeleteForm>,
 ) -> AppResult<Response> {
     let slug = access.tenant.slug.to_string();
-    let result =
-        match service::delete(&state, &caller(&access, meta), &name, &form.confirm_name).await {
-            Ok(_) => Ok(flash::redirect(
-                &cluster_path(&slug, &name),
-                FlashKind::Success,
-                format!("Deleting {name}: its objects are being removed."),
-            )),
-            Err(AppError::Validation(errors)) => {
-                let (cluster, busy) = load(&state, &access, &name).await?;
-                let mut page = delete_confirm_page(&state, &access, &cluster, busy).await?;
-                page.typed = form.confirm_name.clone();
-                page.err_confirm = errors
-                    .get("confirm_name")
-                    .map_or_else(|| errors.to_string(), str::to_owned);
-                Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-            }
-            Err(e) => Err(e),
-        };
+    let result = match service::delete(&state, &caller(&access, meta), &name, &form.confirm_name)
+        .await
+    {
+        Ok(_) => Ok(flash::redirect(
+            &cluster_path(&slug, &name),
+            FlashKind::Success,
+            format!("Deleting {name}: its objects are being removed."),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let (cluster, active) = load(&state, &access, &name).await?;
+            let mut page = delete_confirm_page(&state, &access, &cluster, active.as_ref()).await?;
+            page.typed = form.confirm_name.clone();
+            page.err_confirm = errors
+                .get("confirm_name")
+                .map_or_else(|| errors.to_string(), str::to_owned);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    };
     conflict_to_flash(result, &slug, &name)
 }
 
@@ -346,8 +357,22 @@ pub async fn cancel_page(
         "cancel",
         format!("Cancel the {} operation on {}?", op.kind, cluster.name),
         vec![
-            format!("Requested {}.", format::timestamp(op.created_at)),
-            "The requested change is undone: the cluster keeps the spec it had before.".into(),
+            format!(
+                "Requested {}; it is {}{}.",
+                format::timestamp(op.created_at),
+                op.state,
+                op.stalled_reason
+                    .as_deref()
+                    .map(|r| format!(" and stalled ({r})"))
+                    .unwrap_or_default()
+            ),
+            match op.kind {
+                OperationKind::Create => {
+                    "The cluster is removed again, like a delete: whatever was created in Kubernetes goes.".into()
+                }
+                OperationKind::Delete => "The cluster stays, with the spec it has.".into(),
+                _ => "The requested change is rolled back: the spec from before it is restored as a new generation and applied (it must still fit the quota).".into(),
+            },
         ],
     )
     .await?;
@@ -357,11 +382,13 @@ pub async fn cancel_page(
         op.id
     );
     page.button = "Cancel the operation".into();
-    if op.state != OperationState::Pending {
+    if !op.state.is_active() {
         page.warning = format!(
-            "This operation is {}: only pending operations can be cancelled.",
+            "This operation has finished ({}): nothing to cancel.",
             op.state
         );
+    } else if !op.cancellable() {
+        page.warning = "The Elasticsearch resource has already been deleted in Kubernetes: this delete can no longer be cancelled.".into();
     }
     Ok(page.into_response())
 }
@@ -386,7 +413,7 @@ pub async fn cancel(
         flash::redirect(
             &to,
             FlashKind::Success,
-            format!("The {} operation was cancelled.", op.kind),
+            format!("The {} operation was cancelled and rolled back.", op.kind),
         )
     });
     conflict_to_flash(result, &slug, &name)

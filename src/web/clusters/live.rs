@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster, PodRow};
 use crate::error::{AppError, AppResult};
-use crate::operations::model::{OperationKind, OperationState};
+use crate::operations::model::OperationKind;
 use crate::operations::repo::{self as ops, Operation};
 use crate::state::AppState;
 use crate::web::clusters::{charts, cluster_path, format};
@@ -134,7 +134,7 @@ pub struct OperationView {
     pub stalled: String,
     /// Apply attempts.
     pub attempts: i32,
-    /// Pending and the caller may cancel it.
+    /// Unfinished, cancellable, and the caller may cancel it.
     pub cancellable: bool,
     /// Who asked for it (email), empty when unknown (the user was deleted).
     pub requested_by: String,
@@ -245,6 +245,13 @@ pub fn stale_message(
 fn summary(op: &Operation) -> String {
     let p = &op.params;
     let s = |k: &str| p[k].as_str().unwrap_or("").to_owned();
+    if p.get("rollback_of").is_some() {
+        return format!(
+            "rolled back by {}: undoes the cancelled {}",
+            s("rolled_back_by"),
+            s("rolled_back")
+        );
+    }
     match op.kind {
         OperationKind::Create => match p["template"].as_str() {
             Some(t) => format!("from template {t}"),
@@ -302,7 +309,7 @@ fn operation_view(op: &Operation, requested_by: Option<&str>, can_change: bool) 
         error: op.last_error.clone().unwrap_or_default(),
         stalled: op.stalled_reason.clone().unwrap_or_default(),
         attempts: op.attempts,
-        cancellable: can_change && op.state == OperationState::Pending,
+        cancellable: can_change && op.cancellable(),
         requested_by: requested_by.unwrap_or_default().to_owned(),
     }
 }
