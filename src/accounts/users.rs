@@ -5,9 +5,13 @@ use secrecy::SecretString;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use serde_json::json;
+
 use crate::accounts::email::Email;
+use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::password;
 use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
+use crate::request_meta::RequestMeta;
 
 /// A user row (without the password hash).
 #[derive(Debug, Clone)]
@@ -138,7 +142,42 @@ pub async fn set_password(
 
 /// Disable or re-enable a user; disabling revokes their sessions.
 #[tracing::instrument(skip(conn))]
-pub async fn set_disabled(conn: &mut PgConnection, user_id: Uuid, disabled: bool) -> AppResult<()> {
+/// Disable (ending their sessions) or re-enable a user, with the `user.disable`/`user.enable` audit row: the
+/// one way the admin page and the CLI do it. 404 for an unknown id. The caller commits.
+#[tracing::instrument(skip(conn, actor, meta))]
+pub async fn change_disabled(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    meta: &RequestMeta,
+    user_id: Uuid,
+    disabled: bool,
+) -> AppResult<User> {
+    let user = by_id(conn, user_id).await?.ok_or(AppError::NotFound)?;
+    set_disabled(conn, user_id, disabled).await?;
+    audit::record(
+        conn,
+        AuditEntry {
+            actor,
+            tenant_id: None,
+            action: if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            target_kind: "user",
+            target: &user.email,
+            outcome: "ok",
+            before: Some(json!({ "disabled": user.disabled_at.is_some() })),
+            after: Some(json!({ "disabled": disabled })),
+            meta,
+        },
+    )
+    .await?;
+    Ok(user)
+}
+
+/// Set the flag without an audit row (use [`change_disabled`]).
+async fn set_disabled(conn: &mut PgConnection, user_id: Uuid, disabled: bool) -> AppResult<()> {
     let done = sqlx::query!(
         r#"UPDATE users SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) ELSE NULL END,
                   updated_at = now()

@@ -160,7 +160,16 @@ async fn create_tenant(
     let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
     let tenant = repo::create(&mut tx, &actor, &meta, &slug, &name, limits).await?;
     if let Some(email) = &body.owner_email {
-        members::add_initial_owner(&mut tx, &actor, &meta, &tenant, "owner_email", email).await?;
+        members::add_as_platform(
+            &mut tx,
+            &actor,
+            &meta,
+            &tenant,
+            "owner_email",
+            email,
+            Role::Owner,
+        )
+        .await?;
     }
     tx.commit().await.map_err(AppError::from)?;
     let location = format!("/api/v1/tenants/{}", tenant.slug);

@@ -34,6 +34,14 @@ impl Actor {
         }
     }
 
+    /// The `esaas admin` command line (whoever can run it holds the database credentials).
+    pub fn cli() -> Self {
+        Self {
+            user_id: None,
+            label: "cli".into(),
+        }
+    }
+
     /// The portal itself (reconciler, observer).
     pub fn system() -> Self {
         Self {

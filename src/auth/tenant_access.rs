@@ -5,9 +5,10 @@
 //! * No such tenant, an over-long slug, or a tenant the user is not a member of: `NotFound`, never 403, so
 //!   URLs do not reveal which tenants exist.
 //! * Platform admins who are not members get read access with [`Role::Viewer`] (`is_member == false`): they
-//!   can look at every tenant page but change nothing through tenant pages. Their admin powers (limits,
-//!   name) live on the `/admin/...` pages behind `PlatformAdmin`; [`TenantAccess::can_edit_quota`] tells the
-//!   quota page whether to link there.
+//!   can look at every tenant page but change no clusters through tenant pages. They do manage every
+//!   tenant's members ([`TenantAccess::members_role`]), so they can give an ownerless tenant its owner.
+//!   Their other admin powers (limits, name) live on the `/admin/...` pages behind `PlatformAdmin`;
+//!   [`TenantAccess::can_edit_quota`] tells the quota page whether to link there.
 //!
 //! Permission checks beyond membership go through [`Role`]'s methods (and the domain functions re-check
 //! under the tenant row lock); this extractor only establishes who and where.
@@ -50,6 +51,17 @@ impl TenantAccess {
             Ok(())
         } else {
             Err(AppError::Forbidden(message.to_owned()))
+        }
+    }
+
+    /// The role member management acts with: platform admins manage any tenant's members as an owner
+    /// would (so a tenant created without an owner is never a dead end); everyone else acts with their
+    /// membership role. `tenants::members` applies the same rule under the tenant lock.
+    pub fn members_role(&self) -> Role {
+        if self.user.is_platform_admin {
+            Role::Owner
+        } else {
+            self.role
         }
     }
 

@@ -1,5 +1,6 @@
-//! `esaas admin ...`: create users (non-interactively, password from stdin), reset passwords, disable users,
-//! and `bootstrap`, which creates the first platform admin on a fresh database.
+//! `esaas admin ...`: create users (non-interactively, password from stdin), reset passwords (revoking
+//! sessions and API tokens), disable users, add tenant members, and `bootstrap`, which creates the first
+//! platform admin on a fresh database. Every change writes its audit row with the actor `cli`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -9,8 +10,11 @@ use secrecy::SecretString;
 
 use crate::accounts::email::Email;
 use crate::accounts::users;
+use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::password;
 use crate::config::Config;
+use crate::request_meta::RequestMeta;
+use crate::tenants::{self, Role};
 
 /// Administrative actions.
 #[derive(Debug, Subcommand)]
@@ -30,7 +34,7 @@ pub enum AdminCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
-    /// Set a new password (read from standard input) and revoke the user's sessions.
+    /// Set a new password (read from standard input) and revoke the user's sessions and API tokens.
     ResetPassword {
         /// Email address.
         #[arg(long)]
@@ -47,6 +51,18 @@ pub enum AdminCommand {
         /// Re-enable instead.
         #[arg(long)]
         enable: bool,
+    },
+    /// Add an existing account to a tenant with a role (a tenant created without an owner gets one here).
+    AddMember {
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
+        /// owner, admin, member or viewer.
+        #[arg(long, default_value = "owner")]
+        role: String,
     },
     /// Create an API token for a user and print it on standard output (shown once; only its hash is kept).
     CreateToken {
@@ -121,32 +137,56 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             email,
             password_stdin,
         } => {
-            let user = users::by_email(&mut conn, &email)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
             let pw = read_password_stdin(password_stdin)?;
-            users::set_password(&mut conn, user.id, pw)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (user, revoked) = reset_password(&mut conn, &email, pw).await?;
             println!(
-                "password of {} replaced; their sessions were revoked",
+                "password of {} replaced; their sessions and {revoked} API token(s) were revoked",
                 user.email
             );
         }
         AdminCommand::DisableUser { email, enable } => {
-            let user = users::by_email(&mut conn, &email)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
-            users::set_disabled(&mut conn, user.id, !enable)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = user_by_email(&mut conn, &email).await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            users::change_disabled(
+                &mut tx,
+                &Actor::cli(),
+                &RequestMeta::default(),
+                user.id,
+                !enable,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tx.commit().await?;
             println!(
                 "{} is now {}",
                 user.email,
                 if enable { "enabled" } else { "disabled" }
             );
+        }
+        AdminCommand::AddMember {
+            tenant,
+            email,
+            role,
+        } => {
+            let role = Role::parse(&role).map_err(|m| anyhow::anyhow!("role refused: {m}"))?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let found = tenants::repo::by_slug(&mut tx, &tenant)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| anyhow::anyhow!("no tenant with slug {tenant}"))?;
+            let member = tenants::members::add_as_platform(
+                &mut tx,
+                &Actor::cli(),
+                &RequestMeta::default(),
+                &found,
+                "email",
+                &email,
+                role,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tx.commit().await?;
+            println!("added {} to {tenant} as {}", member.email, member.role);
         }
         AdminCommand::CreateToken {
             email,
@@ -172,6 +212,52 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         } => bootstrap(&mut conn, &config, &email, &password_file).await?,
     }
     Ok(())
+}
+
+async fn user_by_email(conn: &mut sqlx::PgConnection, email: &str) -> anyhow::Result<users::User> {
+    users::by_email(conn, email)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))
+}
+
+/// Replace a user's password, revoke their sessions and every API token, and audit it
+/// (`user.password_reset`), in one transaction. Returns the user and how many tokens were revoked.
+pub async fn reset_password(
+    conn: &mut sqlx::PgConnection,
+    email: &str,
+    password: SecretString,
+) -> anyhow::Result<(users::User, usize)> {
+    let user = user_by_email(conn, email).await?;
+    let actor = Actor::cli();
+    let meta = RequestMeta::default();
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    users::set_password(&mut tx, user.id, password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let revoked = crate::api::token_store::revoke_all_for_user(&mut tx, user.id, &actor, &meta)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    audit::record(
+        &mut tx,
+        AuditEntry {
+            actor: &actor,
+            tenant_id: None,
+            action: "user.password_reset",
+            target_kind: "user",
+            target: &user.email,
+            outcome: "ok",
+            before: None,
+            after: Some(
+                serde_json::json!({ "sessions_revoked": true, "tokens_revoked": revoked.len() }),
+            ),
+            meta: &meta,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tx.commit().await?;
+    Ok((user, revoked.len()))
 }
 
 async fn bootstrap(

@@ -1,7 +1,7 @@
 //! The command line: `serve`, `migrate` and `admin ...`. Each command reads the configuration from the
 //! environment (see `.env.sample`).
 
-mod admin;
+pub mod admin;
 mod serve;
 
 use clap::{Parser, Subcommand};

@@ -4,7 +4,8 @@
 //! changes cannot both pass the "last owner" check):
 //! * the acting user's role is re-read under the lock (not trusted from the request's extractor): only
 //!   members with [`Role::can_manage_members`] may change members, and only roles they
-//!   [`Role::can_assign`] (admins never touch owners); otherwise 403;
+//!   [`Role::can_assign`] (admins never touch owners); otherwise 403. Platform admins act as owners of
+//!   every tenant, so a tenant created without an owner can always be given one;
 //! * a member is added by the email of an existing, enabled account (no invitations): an unknown email, a
 //!   disabled account or an existing member are field errors on `email`;
 //! * the last owner can be neither demoted nor removed (409).
@@ -88,18 +89,38 @@ pub async fn role_of(
     role.as_deref().map(role_from_db).transpose()
 }
 
-/// The acting user's role, re-read under the tenant lock; 403 unless they may manage members.
+/// The role the acting user manages members with, re-read under the tenant lock; 403 unless they may
+/// manage members. Platform admins act as owners of every tenant (a tenant created without an owner must
+/// not be a dead end); everyone else with their membership role.
 async fn acting_role(conn: &mut PgConnection, tenant_id: Uuid, actor: &Actor) -> AppResult<Role> {
-    let role = match actor.user_id {
-        Some(id) => role_of(conn, tenant_id, id).await?,
+    let Some(user_id) = actor.user_id else {
+        return Err(manage_denied());
+    };
+    let row = sqlx::query!(
+        r#"SELECT u.is_platform_admin, m.role AS "role?"
+           FROM users u LEFT JOIN tenant_members m ON m.user_id = u.id AND m.tenant_id = $1
+           WHERE u.id = $2 AND u.disabled_at IS NULL"#,
+        tenant_id,
+        user_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let role = match row {
+        Some(r) if r.is_platform_admin => Some(Role::Owner),
+        Some(r) => r.role.as_deref().map(role_from_db).transpose()?,
         None => None,
     };
     match role {
         Some(r) if r.can_manage_members() => Ok(r),
-        _ => Err(AppError::Forbidden(
-            "Only owners and admins of this tenant can manage its members.".into(),
-        )),
+        _ => Err(manage_denied()),
     }
+}
+
+fn manage_denied() -> AppError {
+    AppError::Forbidden(
+        "Only owners and admins of this tenant (and platform admins) can manage its members."
+            .into(),
+    )
 }
 
 fn cannot_assign(role: Role) -> AppError {
@@ -136,19 +157,21 @@ pub async fn add(
     insert(conn, actor, meta, tenant, "email", email, role).await
 }
 
-/// Add the first owner of a freshly created tenant (platform admins, from the new-tenant form; no role
-/// check: the caller is `PlatformAdmin`). Field errors go to `field`.
+/// Add a member with no role check, for callers whose right was established before: the new-tenant form
+/// (its first owner; the caller is `PlatformAdmin`) and `esaas admin add-member` (whoever runs it holds the
+/// database). Field errors go to `field`.
 #[tracing::instrument(skip(conn, actor, meta))]
-pub async fn add_initial_owner(
+pub async fn add_as_platform(
     conn: &mut PgConnection,
     actor: &Actor,
     meta: &RequestMeta,
     tenant: &Tenant,
     field: &str,
     email: &str,
+    role: Role,
 ) -> AppResult<Member> {
     repo::lock(conn, tenant.id).await?;
-    insert(conn, actor, meta, tenant, field, email, Role::Owner).await
+    insert(conn, actor, meta, tenant, field, email, role).await
 }
 
 async fn insert(

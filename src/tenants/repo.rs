@@ -72,6 +72,8 @@ pub struct TenantSummary {
     pub tenant: Tenant,
     /// Number of members.
     pub members: i64,
+    /// Number of owners (0: nobody in the tenant can manage it; the admin list flags it).
+    pub owners: i64,
     /// Usage over live clusters (`usage.clusters` is the live cluster count).
     pub usage: Resources,
 }
@@ -215,6 +217,8 @@ pub async fn list_all(conn: &mut PgConnection) -> AppResult<Vec<TenantSummary>> 
         r#"SELECT t.id, t.slug AS "slug: TenantSlug", t.name, t.max_clusters, t.max_nodes,
                   t.max_cpu_millis, t.max_memory_mib, t.max_storage_gib, t.created_at, t.updated_at,
                   (SELECT count(*) FROM tenant_members m WHERE m.tenant_id = t.id) AS "members!",
+                  (SELECT count(*) FROM tenant_members m
+                    WHERE m.tenant_id = t.id AND m.role = 'owner') AS "owners!",
                   u.clusters AS "clusters!", u.nodes AS "nodes!", u.cpu_millis AS "cpu_millis!",
                   u.memory_mib AS "memory_mib!", u.storage_gib AS "storage_gib!"
            FROM tenants t
@@ -246,6 +250,7 @@ pub async fn list_all(conn: &mut PgConnection) -> AppResult<Vec<TenantSummary>> 
                 updated_at: r.updated_at,
             }),
             members: r.members,
+            owners: r.owners,
             usage: Resources {
                 clusters: r.clusters,
                 nodes: r.nodes,

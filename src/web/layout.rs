@@ -55,6 +55,17 @@ pub struct NavTenant {
     pub role: String,
 }
 
+impl NavTenant {
+    /// The tenant's audit page opens for this user (owners, admins, platform admins): the menu offers no
+    /// page that would answer 403.
+    pub fn can_see_audit(&self) -> bool {
+        matches!(
+            self.role.as_str(),
+            "owner" | "admin" | crate::web::nav::PLATFORM_ADMIN_ROLE
+        )
+    }
+}
+
 /// The base layout's data.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {

@@ -552,3 +552,50 @@ async fn the_cluster_lifecycle_over_the_api(pool: PgPool) {
     assert!(actions.contains(&"cluster.delete"), "{actions:?}");
     assert!(actions.contains(&"cluster.scale"), "{actions:?}");
 }
+
+#[sqlx::test]
+async fn a_platform_admin_gives_an_ownerless_tenant_its_owner(pool: PgPool) {
+    let api = Api::start(pool).await;
+    let t = api.tenant("orphan").await;
+    let root = api.user("root@example.com", true, &[]).await;
+    api.user("bob@example.com", false, &[]).await;
+    let viewer = api
+        .user("vic@example.com", false, &[(t, Role::Viewer)])
+        .await;
+
+    // A viewer of the tenant may not; the platform admin (not a member) may, any role, owners included.
+    let r = api
+        .send(
+            Method::POST,
+            "/api/v1/tenants/orphan/members",
+            &viewer.token,
+            &json!({ "email": "bob@example.com", "role": "owner" }),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    let r = api
+        .send(
+            Method::POST,
+            "/api/v1/tenants/orphan/members",
+            &root.token,
+            &json!({ "email": "bob@example.com", "role": "owner" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let role: String = sqlx::query_scalar(
+        "SELECT m.role FROM tenant_members m JOIN users u ON u.id = m.user_id
+         WHERE m.tenant_id = $1 AND u.email = 'bob@example.com'",
+    )
+    .bind(t)
+    .fetch_one(api.pool())
+    .await
+    .unwrap();
+    assert_eq!(role, "owner");
+    let actor: String = sqlx::query_scalar(
+        "SELECT actor FROM audit_log WHERE action = 'member.add' AND target = 'bob@example.com'",
+    )
+    .fetch_one(api.pool())
+    .await
+    .unwrap();
+    assert!(actor.starts_with("root@example.com"), "{actor}");
+}

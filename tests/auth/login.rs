@@ -136,9 +136,15 @@ async fn a_disabled_user_cannot_log_in_even_with_the_right_password(pool: PgPool
     let app = TestApp::spawn(pool.clone()).await;
     let id = app.create_user("gone@example.com", PASSWORD, false).await;
     let mut conn = pool.acquire().await.unwrap();
-    esaas::accounts::users::set_disabled(&mut conn, id, true)
-        .await
-        .unwrap();
+    esaas::accounts::users::change_disabled(
+        &mut conn,
+        &esaas::audit::Actor::cli(),
+        &esaas::request_meta::RequestMeta::default(),
+        id,
+        true,
+    )
+    .await
+    .unwrap();
 
     let response = post_login(&app, "", "gone@example.com", PASSWORD).await;
     assert_eq!(response.status(), 422);

@@ -6,6 +6,7 @@ mod common;
 
 mod admin_http;
 mod audit_http;
+mod cli;
 mod members_domain;
 mod members_http;
 mod quota_domain;

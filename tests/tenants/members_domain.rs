@@ -157,11 +157,6 @@ async fn admins_cannot_touch_owners_and_members_cannot_manage(pool: PgPool) {
         change(&pool, member, &t, admin, Role::Viewer).await,
         Err(AppError::Forbidden(_))
     ));
-    // A platform admin who is not a member manages nothing through the tenant.
-    assert!(matches!(
-        remove(&pool, outsider, &t, member).await,
-        Err(AppError::Forbidden(_))
-    ));
     assert_eq!(role_in(&pool, t.id, owner).await.as_deref(), Some("owner"));
     assert_eq!(role_in(&pool, t.id, admin).await.as_deref(), Some("admin"));
     assert_eq!(
@@ -182,6 +177,26 @@ async fn admins_cannot_touch_owners_and_members_cannot_manage(pool: PgPool) {
     assert!(matches!(
         remove(&pool, admin, &t, Uuid::new_v4()).await,
         Err(AppError::NotFound)
+    ));
+    // A platform admin who is not a member manages members as an owner would (owners included), so an
+    // ownerless tenant is never a dead end; a disabled platform admin manages nothing.
+    change(&pool, outsider, &t, admin, Role::Owner)
+        .await
+        .unwrap();
+    assert_eq!(role_in(&pool, t.id, admin).await.as_deref(), Some("owner"));
+    assert_eq!(
+        role_in(&pool, t.id, outsider).await,
+        None,
+        "still not a member"
+    );
+    sqlx::query("UPDATE users SET disabled_at = now() WHERE id = $1")
+        .bind(outsider)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        change(&pool, outsider, &t, admin, Role::Admin).await,
+        Err(AppError::Forbidden(_))
     ));
 }
 

@@ -316,27 +316,80 @@ async fn the_quota_page_shows_usage_and_flags_a_lowered_limit(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn a_platform_admin_reads_any_tenant_but_manages_no_members_there(pool: PgPool) {
+async fn a_platform_admin_gives_an_ownerless_tenant_its_owner(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let t = create_tenant(&pool, "team").await;
     let (_, s) = sign_in(&app, "root@example.com", true).await;
     let bob = app
         .create_user("bob@example.com", super::PASSWORD, false)
         .await;
-    add_member(&pool, t.id, bob, Role::Owner).await;
+
+    // The admin list flags the tenant nobody can manage.
+    let (_, html) = s.get(&app, "/admin/tenants").await;
+    let card = &html[html.find("id=\"tenant-team\"").unwrap()..];
+    assert!(card.contains("no owner"), "{card}");
+    // The clusters page says who may request, instead of a dead 403 later.
+    let (status, html) = s.get(&app, "/t/team/clusters").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("owners, admins and members of the tenant may"),
+        "{html}"
+    );
+    let (status, html) = s.get(&app, "/t/team/clusters/new").await;
+    assert_eq!(status, 403);
+    assert!(html.contains("Members page"), "{html}");
+
+    // The members page offers the platform admin the add form, owners included.
     let (status, html) = s.get(&app, "/t/team/members").await;
     assert_eq!(status, 200);
     assert!(html.contains("platform-admin"));
-    assert!(!html.contains("Add a member"));
-    assert_eq!(
-        s.post_text(&app, &format!("/t/team/members/{bob}/remove"), &[])
-            .await
-            .0,
-        403
-    );
+    assert!(html.contains("Add a member"));
+    assert!(html.contains("value=\"owner\""));
+    let (status, _) = s
+        .post_text(
+            &app,
+            "/t/team/members",
+            &[("email", "bob@example.com"), ("role", "owner")],
+        )
+        .await;
+    assert_eq!(status, 303);
     assert_eq!(role_in(&pool, t.id, bob).await.as_deref(), Some("owner"));
+    assert_eq!(audit_count(&pool, "member.add").await, 1);
+    let (_, html) = s.get(&app, "/admin/tenants").await;
+    let card = &html[html.find("id=\"tenant-team\"").unwrap()..];
+    let card = &card[..card.find("</section>").unwrap()];
+    assert!(!card.contains("no owner"), "{card}");
+
+    // Still read-only for clusters, and the quota page links to the admin page.
     let (status, html) = s.get(&app, "/t/team/quota").await;
     assert_eq!(status, 200);
     assert!(html.contains("/admin/tenants/team/quota"));
     assert_eq!(s.get(&app, "/t/team/audit").await.0, 200);
+}
+
+#[sqlx::test]
+async fn the_menu_offers_only_pages_the_user_can_open(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let t = create_tenant(&pool, "team").await;
+    let (member, s) = sign_in(&app, "mia@example.com", false).await;
+    let (owner, o) = sign_in(&app, "otto@example.com", false).await;
+    add_member(&pool, t.id, member, Role::Member).await;
+    add_member(&pool, t.id, owner, Role::Owner).await;
+    let audit_link = "href=\"/t/team/audit\"";
+
+    let (status, html) = s.get(&app, "/t/team/clusters").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains(audit_link), "a member gets no Audit link");
+    assert_eq!(s.get(&app, "/t/team/audit").await.0, 403);
+    let (_, html) = o.get(&app, "/t/team/clusters").await;
+    assert!(html.contains(audit_link), "an owner gets the Audit link");
+    assert_eq!(o.get(&app, "/t/team/audit").await.0, 200);
+
+    // The account page leads to the API tokens and the API documentation, and both open.
+    let (status, html) = s.get(&app, "/account").await;
+    assert_eq!(status, 200);
+    for link in ["/account/tokens", "/api/docs"] {
+        assert!(html.contains(&format!("href=\"{link}\"")), "{link}");
+        assert_eq!(s.get(&app, link).await.0, 200, "{link}");
+    }
 }

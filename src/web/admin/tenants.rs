@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::tenants::quota::DEFAULT_LIMITS;
-use crate::tenants::{TenantName, TenantSlug, members, repo};
+use crate::tenants::{Role, TenantName, TenantSlug, members, repo};
 use crate::web::flash::{self, FlashKind};
 use crate::web::form::Form;
 use crate::web::layout::Layout;
@@ -43,6 +43,8 @@ pub struct TenantRow {
     pub name: String,
     /// Member count.
     pub members: i64,
+    /// No member is an owner: a platform admin has to add one.
+    pub ownerless: bool,
     /// Usage bars.
     pub bars: Vec<QuotaBar>,
     /// Some dimension is above its limit.
@@ -78,6 +80,7 @@ async fn list_page(
                 slug: s.tenant.slug.to_string(),
                 name: s.tenant.name,
                 members: s.members,
+                ownerless: s.owners == 0,
                 any_over: bars.iter().any(|b| b.over),
                 bars,
                 created: s.tenant.created_at.format("%Y-%m-%d").to_string(),
@@ -183,8 +186,16 @@ async fn create(
     let result = async {
         let tenant = repo::create(&mut tx, &actor, &meta, &slug, &name, DEFAULT_LIMITS).await?;
         if !owner.is_empty() {
-            members::add_initial_owner(&mut tx, &actor, &meta, &tenant, "owner_email", owner)
-                .await?;
+            members::add_as_platform(
+                &mut tx,
+                &actor,
+                &meta,
+                &tenant,
+                "owner_email",
+                owner,
+                Role::Owner,
+            )
+            .await?;
         }
         Ok::<_, AppError>(tenant)
     }

@@ -2,7 +2,7 @@
 //! optional name, initial password, platform admin flag) and `POST /admin/users/{id}/disable|enable`.
 //!
 //! Passwords are never shown back: a form with errors keeps the other fields and empties the password.
-//! Disabling revokes the account's sessions ([`users::set_disabled`]); an admin cannot disable their own
+//! Disabling revokes the account's sessions ([`users::change_disabled`]); an admin cannot disable their own
 //! account (so the portal cannot lose its last admin by accident). Writes `user.create`, `user.disable`,
 //! `user.enable` audit rows in the same transaction.
 
@@ -210,27 +210,7 @@ async fn set_disabled(
     }
     let actor = Actor::user(me.user_id, &me.email);
     let mut tx = state.db.begin().await?;
-    let user = users::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    users::set_disabled(&mut tx, id, disabled).await?;
-    audit::record(
-        &mut tx,
-        AuditEntry {
-            actor: &actor,
-            tenant_id: None,
-            action: if disabled {
-                "user.disable"
-            } else {
-                "user.enable"
-            },
-            target_kind: "user",
-            target: &user.email,
-            outcome: "ok",
-            before: Some(json!({ "disabled": user.disabled_at.is_some() })),
-            after: Some(json!({ "disabled": disabled })),
-            meta,
-        },
-    )
-    .await?;
+    let user = users::change_disabled(&mut tx, &actor, meta, id, disabled).await?;
     tx.commit().await?;
     if disabled {
         state.api_tokens.forget_user(id);

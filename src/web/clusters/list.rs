@@ -143,6 +143,8 @@ pub struct ListPage {
     pub tenant_name: String,
     /// The caller may request clusters.
     pub can_change: bool,
+    /// Who may request clusters (shown when the caller may not).
+    pub who_may_request: String,
     /// Filter links.
     pub filters: Vec<HealthFilter>,
     /// The health filter in force (empty: all).
@@ -212,6 +214,7 @@ pub async fn list_page(
     Ok(ListPage {
         layout: nav::layout_for(&state, &access.user, "Clusters", Some(&slug)).await?,
         can_change: access.role.can_change_clusters(),
+        who_may_request: super::who_may_request(&access),
         filters: filters(&counts, health.as_deref()),
         health: health.unwrap_or_default(),
         rows: rows

@@ -100,10 +100,23 @@ pub(crate) fn require_change(access: &TenantAccess) -> AppResult<()> {
     if access.role.can_change_clusters() {
         Ok(())
     } else {
-        Err(AppError::Forbidden(format!(
-            "Your role ({}) may not change clusters.",
+        Err(AppError::Forbidden(who_may_request(access)))
+    }
+}
+
+/// Who may request and change clusters here, said to someone who may not.
+pub(crate) fn who_may_request(access: &TenantAccess) -> String {
+    if access.is_member {
+        format!(
+            "Your role ({}) may look at clusters but not request or change them: owners, admins and members \
+             of this tenant may. Ask an owner or admin of the tenant to change your role.",
             access.role_label()
-        )))
+        )
+    } else {
+        "Platform admins who are not members of this tenant may look at its clusters but not request or \
+         change them: owners, admins and members of the tenant may. Add yourself (or the team's owner) on \
+         the tenant's Members page."
+            .to_owned()
     }
 }
 

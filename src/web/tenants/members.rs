@@ -36,7 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/members/{user_id}/remove", post(remove_member))
 }
 
-const MANAGE_DENIED: &str = "Only owners and admins of this tenant can manage its members.";
+const MANAGE_DENIED: &str =
+    "Only owners and admins of this tenant (and platform admins) can manage its members.";
 
 /// One row of the members table.
 #[derive(Debug, Clone)]
@@ -111,11 +112,12 @@ async fn render(
     let mut conn = state.db.acquire().await?;
     let list = members::list(&mut conn, access.tenant.id).await?;
     drop(conn);
-    let can_manage = access.role.can_manage_members();
+    let acting = access.members_role();
+    let can_manage = acting.can_manage_members();
     let members = list
         .into_iter()
         .map(|m| MemberRow {
-            manageable: can_manage && access.role.can_assign(m.role),
+            manageable: can_manage && acting.can_assign(m.role),
             is_self: m.user_id == access.user.user_id,
             user_id: m.user_id,
             email: m.email,
@@ -135,7 +137,7 @@ async fn render(
         can_manage,
         assignable: Role::ALL
             .into_iter()
-            .filter(|r| can_manage && access.role.can_assign(*r))
+            .filter(|r| can_manage && acting.can_assign(*r))
             .collect(),
         form,
         errors,
@@ -167,7 +169,7 @@ async fn add_member(
     meta: RequestMeta,
     Form(form): Form<AddMemberForm>,
 ) -> AppResult<Response> {
-    access.require(access.role.can_manage_members(), MANAGE_DENIED)?;
+    access.require(access.members_role().can_manage_members(), MANAGE_DENIED)?;
     let role = match Role::parse(&form.role) {
         Ok(r) => r,
         Err(msg) => {
@@ -241,7 +243,7 @@ async fn change_role(
     Path((_, user_id)): Path<(String, Uuid)>,
     Form(form): Form<RoleForm>,
 ) -> AppResult<Response> {
-    access.require(access.role.can_manage_members(), MANAGE_DENIED)?;
+    access.require(access.members_role().can_manage_members(), MANAGE_DENIED)?;
     let role = Role::parse(&form.role).map_err(AppError::BadRequest)?;
     let mut tx = state.db.begin().await?;
     let result = members::change_role(
@@ -267,7 +269,7 @@ async fn remove_member(
     meta: RequestMeta,
     Path((_, user_id)): Path<(String, Uuid)>,
 ) -> AppResult<Response> {
-    access.require(access.role.can_manage_members(), MANAGE_DENIED)?;
+    access.require(access.members_role().can_manage_members(), MANAGE_DENIED)?;
     let mut tx = state.db.begin().await?;
     let result = members::remove(&mut tx, &access.actor(), &meta, &access.tenant, user_id).await;
     if result.is_ok() {

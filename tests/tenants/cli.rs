@@ -1,0 +1,174 @@
+//! `esaas admin` commands against a real database (the same `cli::admin::run` the binary calls): adding a
+//! member to an ownerless tenant, disabling a user and resetting a password, each with its audit row as
+//! the actor `cli`; the reset revokes the user's sessions and API tokens.
+
+use esaas::cli::admin::{self, AdminCommand};
+use esaas::config::Config;
+use esaas::tenants::Role;
+use secrecy::SecretString;
+use sqlx::PgPool;
+
+use super::common::TestApp;
+use super::{audit_count, create_tenant, role_in, sign_in};
+
+/// The URL of this test's own database (sqlx::test made it on the server of `DATABASE_URL`).
+fn database_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for database tests");
+    let name = pool
+        .connect_options()
+        .get_database()
+        .expect("a test database")
+        .to_owned();
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+async fn run(pool: &PgPool, command: AdminCommand) -> anyhow::Result<()> {
+    admin::run(Config::for_tests(&database_url(pool)), command).await
+}
+
+async fn actor_of(pool: &PgPool, action: &str) -> String {
+    sqlx::query_scalar("SELECT actor FROM audit_log WHERE action = $1")
+        .bind(action)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test]
+async fn add_member_gives_an_ownerless_tenant_its_owner(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let t = create_tenant(&pool, "team").await;
+    let bob = app
+        .create_user("bob@example.com", super::PASSWORD, false)
+        .await;
+    let command = |tenant: &str, email: &str, role: &str| AdminCommand::AddMember {
+        tenant: tenant.into(),
+        email: email.into(),
+        role: role.into(),
+    };
+    let e = run(&pool, command("nope", "bob@example.com", "owner"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("no tenant with slug nope"), "{e}");
+    let e = run(&pool, command("team", "bob@example.com", "boss"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("role refused"), "{e}");
+    let e = run(&pool, command("team", "ghost@example.com", "owner"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("No account uses"), "{e}");
+    assert_eq!(role_in(&pool, t.id, bob).await, None);
+
+    run(&pool, command("team", "bob@example.com", "owner"))
+        .await
+        .unwrap();
+    assert_eq!(role_in(&pool, t.id, bob).await.as_deref(), Some("owner"));
+    assert_eq!(actor_of(&pool, "member.add").await, "cli");
+    let e = run(&pool, command("team", "bob@example.com", "admin"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already a member"), "{e}");
+    assert_eq!(role_in(&pool, t.id, bob).await.as_deref(), Some("owner"));
+}
+
+#[sqlx::test]
+async fn disable_user_ends_sessions_and_is_audited(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let (_, s) = sign_in(&app, "ann@example.com", false).await;
+    assert_eq!(s.get(&app, "/account").await.0, 200);
+    run(
+        &pool,
+        AdminCommand::DisableUser {
+            email: "ann@example.com".into(),
+            enable: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.get(&app, "/account").await.0, 303, "the session ended");
+    assert_eq!(actor_of(&pool, "user.disable").await, "cli");
+    run(
+        &pool,
+        AdminCommand::DisableUser {
+            email: "ann@example.com".into(),
+            enable: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(actor_of(&pool, "user.enable").await, "cli");
+    let disabled: bool = sqlx::query_scalar(
+        "SELECT disabled_at IS NOT NULL FROM users WHERE email = 'ann@example.com'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(!disabled);
+}
+
+#[sqlx::test]
+async fn reset_password_revokes_sessions_and_api_tokens(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let t = create_tenant(&pool, "team").await;
+    let (ann, s) = sign_in(&app, "ann@example.com", false).await;
+    super::add_member(&pool, t.id, ann, Role::Owner).await;
+    let mut conn = pool.acquire().await.unwrap();
+    let token = esaas::api::token_store::create_for_cli(
+        &mut conn,
+        "ann@example.com",
+        "ci",
+        None,
+        false,
+        30,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let api_get = |token: String| {
+        let client = app.client();
+        let url = app.url("/api/v1/tenants");
+        async move {
+            client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(api_get(token.clone()).await, 200);
+
+    let mut conn = pool.acquire().await.unwrap();
+    let (user, revoked) = admin::reset_password(
+        &mut conn,
+        "ann@example.com",
+        SecretString::from("another horse battery staple".to_owned()),
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(user.id, ann);
+    assert_eq!(revoked, 1);
+    // The serving portal caches a token for at most CACHE_TTL: the revocation holds once that has passed.
+    let deadline =
+        std::time::Instant::now() + esaas::api::auth::CACHE_TTL + std::time::Duration::from_secs(3);
+    while api_get(token.clone()).await != 401 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoked token still works after the cache lifetime"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(s.get(&app, "/account").await.0, 303, "the session ended");
+    assert_eq!(actor_of(&pool, "user.password_reset").await, "cli");
+    assert_eq!(audit_count(&pool, "user.password_reset").await, 1);
+    // The new password works.
+    let client = app.client();
+    app.login(&client, "ann@example.com", "another horse battery staple")
+        .await;
+}
