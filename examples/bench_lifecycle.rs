@@ -128,6 +128,7 @@ async fn main() -> anyhow::Result<()> {
     let sim = Sim::new(SimOptions {
         kubelet_delay: Duration::ZERO,
         run_controllers: true,
+        ..SimOptions::default()
     });
     let mut config = Config::for_tests("postgres://unused");
     config.reconciler_workers = 4;
@@ -187,6 +188,7 @@ async fn main() -> anyhow::Result<()> {
     let sim = Sim::new(SimOptions {
         kubelet_delay: Duration::ZERO,
         run_controllers: false,
+        ..SimOptions::default()
     });
     let mut config = Config::for_tests("postgres://unused");
     config.reconciler_workers = 0;

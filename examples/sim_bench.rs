@@ -97,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
     let sim = Sim::new(SimOptions {
         kubelet_delay: Duration::ZERO,
         run_controllers: true,
+        ..SimOptions::default()
     });
     let client = sim.client();
     let nss: Api<Namespace> = Api::all(client.clone());

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use secrecy::SecretString;
 
+use crate::k8s::sim::SimNodes;
 use crate::monitoring::notifications::settings::{
     DeliverySettings, NotificationSettings, SmtpSettings, SmtpTls, WebhookPolicy, parse_network,
     parse_networks,
@@ -52,8 +53,12 @@ pub struct Config {
     pub sim_listen: Option<SocketAddr>,
     /// `ESAAS_SIM_KUBELET_DELAY_MS`: how long simulated pods take to become ready (default 2000).
     pub sim_kubelet_delay: Duration,
-    /// `ESAAS_RESYNC_INTERVAL_SECS`: how often the reconciler compares every cluster with Kubernetes (default 60;
-    /// 0 disables the periodic resync, including the one at start-up).
+    /// `ESAAS_SIM_NODE_COUNT`, `ESAAS_SIM_NODE_CPU_MILLIS`, `ESAAS_SIM_NODE_MEMORY_MIB`: the simulated nodes
+    /// (default 3 nodes of 8000 millicores and 32768 MiB); a pod asking for more than one node has stays
+    /// Pending as unschedulable.
+    pub sim_nodes: SimNodes,
+    /// `ESAAS_RESYNC_INTERVAL_SECS`: how often the reconciler relists what it watches and compares every cluster
+    /// with Kubernetes (default 60; 0 disables the periodic resync, including the one at start-up).
     pub resync_interval: Duration,
     /// `ESAAS_STALL_TIMEOUT_SECS`: an operation without progress for this long is marked stalled (default 600).
     pub stall_timeout: Duration,
@@ -229,6 +234,11 @@ impl Config {
                 "ESAAS_SIM_KUBELET_DELAY_MS",
                 2000,
             )?),
+            sim_nodes: SimNodes {
+                count: parse_var("ESAAS_SIM_NODE_COUNT", SimNodes::default().count)?,
+                cpu_millis: parse_var("ESAAS_SIM_NODE_CPU_MILLIS", SimNodes::default().cpu_millis)?,
+                memory_mib: parse_var("ESAAS_SIM_NODE_MEMORY_MIB", SimNodes::default().memory_mib)?,
+            },
             resync_interval: Duration::from_secs(parse_var("ESAAS_RESYNC_INTERVAL_SECS", 60)?),
             stall_timeout: Duration::from_secs(parse_var("ESAAS_STALL_TIMEOUT_SECS", 600)?),
             reconciler_workers: parse_var("ESAAS_RECONCILER_WORKERS", 4)?,
@@ -260,6 +270,7 @@ impl Config {
             kube_mode: KubeMode::Sim,
             sim_listen: None,
             sim_kubelet_delay: Duration::ZERO,
+            sim_nodes: SimNodes::default(),
             resync_interval: Duration::from_secs(3600),
             stall_timeout: Duration::from_secs(600),
             reconciler_workers: 2,

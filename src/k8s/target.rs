@@ -8,7 +8,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::Api;
 
 use crate::config::{Config, KubeMode};
-use crate::k8s::sim::{Sim, SimOptions};
+use crate::k8s::sim::{Sim, SimNodes, SimOptions};
 
 /// A Kubernetes API the portal talks to.
 #[derive(Clone)]
@@ -27,11 +27,12 @@ impl KubeTarget {
         self.sim.is_some()
     }
 
-    /// A simulated Kubernetes with its controllers running on the current runtime.
-    pub fn simulated(kubelet_delay: Duration) -> Self {
+    /// A simulated Kubernetes with these nodes and its controllers running on the current runtime.
+    pub fn simulated(kubelet_delay: Duration, nodes: SimNodes) -> Self {
         let sim = Sim::new(SimOptions {
             kubelet_delay,
             run_controllers: true,
+            nodes,
         });
         Self::from_sim(sim)
     }
@@ -51,7 +52,7 @@ impl KubeTarget {
     pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
         match config.kube_mode {
             KubeMode::Sim => {
-                let target = Self::simulated(config.sim_kubelet_delay);
+                let target = Self::simulated(config.sim_kubelet_delay, config.sim_nodes);
                 if let (Some(addr), Some(sim)) = (config.sim_listen, target.sim.clone()) {
                     Sim::check_listen(addr, config.sim_listen_allow_remote)
                         .map_err(|e| anyhow::anyhow!("ESAAS_SIM_LISTEN={addr}: {e}"))?;

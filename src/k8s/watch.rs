@@ -2,10 +2,20 @@
 //! resource quotas, network policies, Elasticsearch and Kibana resources and their pods. Each watch keeps an
 //! in-memory copy of the objects ([`ObjectCache`], what the resync compares the desired objects with, so a
 //! resync of unchanged clusters sends no request at all) and forwards every change to the observer.
+//!
+//! A watch only hears about changes after the resourceVersion it last saw. An API server that comes back
+//! empty (a control plane restored from nothing) starts its resourceVersions over, so a watch resumed from
+//! the old one hears nothing about the objects that are gone, and the cache would keep them for ever.
+//! [`ObjectCache::relist`] therefore restarts every watch from a fresh list (the periodic resync calls it
+//! before comparing): objects missing from the list are dropped from the cache (and reported deleted), and
+//! the new watch follows the server's current history. Objects whose uid and resourceVersion did not change
+//! are not forwarded again, so a relist of an unchanged cluster costs one list request per kind and nothing
+//! else.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
@@ -13,7 +23,7 @@ use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use serde_json::Value;
-use tokio::sync::{RwLock, mpsc};
+use tokio::sync::{RwLock, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::k8s::apply::ObjectKey;
@@ -60,6 +70,15 @@ pub struct ObjectCache {
     synced_kinds: Arc<AtomicUsize>,
     /// Since when the watches fail (None while they work).
     failing_since: Arc<std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>>,
+    /// Relists asked for and done, per kind (see [`ObjectCache::relist`]).
+    relists: Arc<watch::Sender<Relists>>,
+}
+
+/// The relist generation asked for, and the last one each watch (by kind) has completed.
+#[derive(Debug, Default)]
+struct Relists {
+    requested: u64,
+    done: HashMap<String, u64>,
 }
 
 impl ObjectCache {
@@ -99,6 +118,22 @@ impl ObjectCache {
         since.get_or_insert_with(chrono::Utc::now);
     }
 
+    /// Restart every watch from a fresh list and wait (at most `timeout`) until each has listed: afterwards
+    /// the cache holds what the API server has now, even if the server lost objects without telling its
+    /// watches. False when some watch could not list in time (Kubernetes unreachable): the cache may be stale.
+    pub async fn relist(&self, timeout: Duration) -> bool {
+        let mut generation = 0;
+        self.relists.send_modify(|r| {
+            r.requested += 1;
+            generation = r.requested;
+        });
+        let kinds = watched_resources().len();
+        let mut rx = self.relists.subscribe();
+        let all_listed =
+            rx.wait_for(|r| r.done.values().filter(|g| **g >= generation).count() >= kinds);
+        matches!(tokio::time::timeout(timeout, all_listed).await, Ok(Ok(_)))
+    }
+
     /// Number of cached objects.
     pub async fn len(&self) -> usize {
         self.objects.read().await.len()
@@ -108,6 +143,13 @@ impl ObjectCache {
     pub async fn is_empty(&self) -> bool {
         self.len().await == 0
     }
+}
+
+/// The same object in the same version (uid and resourceVersion unchanged).
+fn same_version(a: &Value, b: &Value) -> bool {
+    let uid = |v: &Value| v["metadata"]["uid"].as_str().map(str::to_owned);
+    let rv = |v: &Value| v["metadata"]["resourceVersion"].as_str().map(str::to_owned);
+    uid(a).is_some() && uid(a) == uid(b) && rv(a).is_some() && rv(a) == rv(b)
 }
 
 fn key_of(kind: &str, obj: &DynamicObject) -> ObjectKey {
@@ -134,12 +176,28 @@ pub fn spawn(
             let selector = format!("{}={}", labels::MANAGED_BY, labels::MANAGER);
             let config = watcher::Config::default().labels(&selector);
             let kind = resource.kind.clone();
-            let mut stream = watcher::watcher(api, config).default_backoff().boxed();
+            let start = || {
+                watcher::watcher(api.clone(), config.clone())
+                    .default_backoff()
+                    .boxed()
+            };
+            let mut stream = start();
             let mut listing: HashSet<ObjectKey> = HashSet::new();
             let mut synced_once = false;
+            let mut relists = cache.relists.subscribe();
+            // The relist generation the current stream's first list completes.
+            let mut relisting: Option<u64> = None;
             loop {
                 let next = tokio::select! {
                     _ = shutdown.cancelled() => break,
+                    changed = relists.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        relisting = Some(relists.borrow_and_update().requested);
+                        stream = start();
+                        continue;
+                    }
                     next = stream.next() => next,
                 };
                 let Some(item) = next else { break };
@@ -160,12 +218,15 @@ pub fn spawn(
                         let key = key_of(&kind, &obj);
                         listing.insert(key.clone());
                         let value = Arc::new(serde_json::to_value(&obj).unwrap_or(Value::Null));
-                        cache
+                        let previous = cache
                             .objects
                             .write()
                             .await
                             .insert(key.clone(), value.clone());
-                        let _ = events.send(Observed::Applied(key, value));
+                        // A relist hands back every object: tell the observer only about changed ones.
+                        if previous.is_none_or(|p| !same_version(&p, &value)) {
+                            let _ = events.send(Observed::Applied(key, value));
+                        }
                     }
                     Event::Delete(obj) => {
                         let key = key_of(&kind, &obj);
@@ -193,6 +254,11 @@ pub fn spawn(
                         if !synced_once {
                             synced_once = true;
                             cache.synced_kinds.fetch_add(1, Ordering::SeqCst);
+                        }
+                        if let Some(generation) = relisting.take() {
+                            cache.relists.send_modify(|r| {
+                                r.done.insert(kind.clone(), generation);
+                            });
                         }
                     }
                 }

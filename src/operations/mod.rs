@@ -5,6 +5,7 @@
 
 pub mod model;
 pub mod observer;
+pub mod pod_reason;
 pub mod reconciler;
 pub mod repo;
 pub mod resync;

@@ -21,6 +21,7 @@ use crate::k8s::engine;
 use crate::k8s::labels;
 use crate::k8s::watch::Observed;
 use crate::operations::model::OperationKind;
+use crate::operations::pod_reason;
 use crate::operations::repo as ops;
 use crate::state::AppState;
 
@@ -34,8 +35,11 @@ struct Seen {
     available: i32,
     desired: i32,
     at: Instant,
-    /// resourceVersion of the object this was recorded from (older events are skipped).
+    /// resourceVersion of the object this was recorded from (older events of the same object are skipped).
     rv: u64,
+    /// uid of that object: a recreated object (after an API server came back empty, its resourceVersions
+    /// start over) is newer whatever its resourceVersion.
+    uid: String,
 }
 
 /// Start the observer: it consumes watch events and periodically re-checks waiting operations and stalls.
@@ -136,7 +140,9 @@ async fn record_elasticsearch(
         .as_str()
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(u64::MAX);
+    let uid = obj["metadata"]["uid"].as_str().unwrap_or("").to_owned();
     if let Some(prev) = seen.get(&cluster_id)
+        && prev.uid == uid
         && rv != u64::MAX
         && prev.rv != u64::MAX
         && rv <= prev.rv
@@ -210,6 +216,7 @@ async fn record_elasticsearch(
         desired,
         at: Instant::now(),
         rv,
+        uid: uid.clone(),
     };
     let changed = match seen.get(&cluster_id) {
         None => true,
@@ -236,6 +243,7 @@ async fn record_elasticsearch(
         seen.insert(cluster_id, now);
     } else if let Some(prev) = seen.get_mut(&cluster_id) {
         prev.rv = rv;
+        prev.uid = uid;
     }
     let generation = obj["metadata"]["generation"].as_i64();
     try_complete(
@@ -293,34 +301,6 @@ async fn complete_delete(conn: &mut PgConnection, cluster_id: Uuid) -> AppResult
     Ok(())
 }
 
-fn pod_reason(obj: &Value) -> String {
-    let statuses = obj["status"]["containerStatuses"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for s in &statuses {
-        for state in ["waiting", "terminated"] {
-            if let Some(reason) = s["state"][state]["reason"].as_str() {
-                return reason.to_owned();
-            }
-        }
-    }
-    let conditions = obj["status"]["conditions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for c in &conditions {
-        if c["status"] == "False" {
-            let reason = c["reason"].as_str().unwrap_or("");
-            let message = c["message"].as_str().unwrap_or("");
-            if !reason.is_empty() || !message.is_empty() {
-                return format!("{reason} {message}").trim().to_owned();
-            }
-        }
-    }
-    String::new()
-}
-
 async fn record_pod(conn: &mut PgConnection, cluster_id: Uuid, obj: &Value) -> AppResult<()> {
     let name = obj["metadata"]["name"].as_str().unwrap_or_default();
     let node_set = obj["metadata"]["labels"][labels::NODE_SET]
@@ -347,7 +327,7 @@ async fn record_pod(conn: &mut PgConnection, cluster_id: Uuid, obj: &Value) -> A
     let reason = if ready {
         String::new()
     } else {
-        pod_reason(obj)
+        pod_reason::explain(obj)
     };
     sqlx::query!(
         r#"INSERT INTO cluster_pods (cluster_id, name, node_set, component, phase, ready, restarts, node_name,

@@ -341,21 +341,33 @@ pub async fn mark_failed(conn: &mut PgConnection, id: Uuid, error: &str) -> AppR
     Ok(())
 }
 
-/// Mark waiting operations that made no progress for `timeout` as stalled; returns how many.
+/// Mark waiting operations that made no progress for `timeout` as stalled, and keep the reason of stalled ones
+/// current; returns how many became stalled. The reason names the first pod that is not ready, preferring one
+/// with a known problem (see [`crate::operations::pod_reason`]), e.g. "pod s1-es-default-0 cannot be
+/// scheduled: 0/3 nodes are available: 3 Insufficient cpu".
 pub async fn mark_stalled(conn: &mut PgConnection, timeout: std::time::Duration) -> AppResult<u64> {
     let secs = timeout.as_secs_f64();
-    let done = sqlx::query(
-        r#"UPDATE operations o SET stalled_reason = coalesce(
-               (SELECT 'pod ' || p.name || ' is not ready' || CASE WHEN p.reason <> '' THEN ': ' || p.reason ELSE '' END
-                  FROM cluster_pods p WHERE p.cluster_id = o.cluster_id AND NOT p.ready ORDER BY p.name LIMIT 1),
-               'no progress from Kubernetes for ' || $1::double precision::bigint || ' s')
-           WHERE o.state IN ('waiting', 'applying') AND o.stalled_reason IS NULL
-             AND o.last_progress_at < now() - make_interval(secs => $1::double precision)"#,
+    let newly: i64 = sqlx::query_scalar(
+        r#"WITH due AS (
+               SELECT o.id, o.stalled_reason AS before, coalesce(
+                   (SELECT 'pod ' || p.name || ' ' || CASE WHEN p.reason <> '' THEN p.reason ELSE 'is not ready' END
+                      FROM cluster_pods p WHERE p.cluster_id = o.cluster_id AND NOT p.ready
+                      ORDER BY p.reason = '', p.name LIMIT 1),
+                   'no progress from Kubernetes for ' || $1::double precision::bigint || ' s') AS reason
+               FROM operations o
+               WHERE o.state IN ('waiting', 'applying')
+                 AND o.last_progress_at < now() - make_interval(secs => $1::double precision)
+               FOR UPDATE OF o SKIP LOCKED),
+           changed AS (
+               UPDATE operations o SET stalled_reason = due.reason FROM due
+               WHERE o.id = due.id AND due.before IS DISTINCT FROM due.reason
+               RETURNING due.before)
+           SELECT count(*) FILTER (WHERE before IS NULL) FROM changed"#,
     )
     .bind(secs)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    Ok(u64::try_from(newly).unwrap_or(0))
 }
 
 /// Note progress on a cluster's waiting operation (clears a stall).

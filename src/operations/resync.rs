@@ -1,7 +1,13 @@
 //! The resync: periodically compares every live cluster's desired objects (rendered from Postgres) with the
 //! watched state (the watch cache) and applies only what differs, so drift is repaired: an object edited or
-//! deleted by hand comes back. When nothing changed it sends no Kubernetes request at all.
-//! Clusters with a pending or applying operation are left to the reconciler.
+//! deleted by hand comes back. Clusters with a pending or applying operation are left to the reconciler.
+//!
+//! The cache is only as good as the watches: an API server that came back empty (a control plane restored
+//! from nothing) does not tell them what it lost. So every periodic resync first relists what the portal
+//! watches ([`crate::k8s::watch::ObjectCache::relist`], one list request per watched kind) and compares with
+//! that; the clusters that existed before come back within one resync interval. When the relist does not
+//! finish (Kubernetes unreachable) the round is skipped rather than acted on a cache that may be stale.
+//! Beyond the relist, a resync of unchanged clusters sends no request.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -32,7 +38,11 @@ pub struct ResyncReport {
     pub errors: usize,
 }
 
-/// Run the resync every `interval` (the first once the watches have listed everything).
+/// How long a resync waits for the watches to relist before it skips the round.
+pub const RELIST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Run the resync every `interval` (the first once the watches have listed everything), each one after a
+/// relist of the watches.
 pub fn spawn(state: AppState, interval: Duration, shutdown: CancellationToken) {
     tokio::spawn(async move {
         // Wait for the watches' first lists: acting on an empty cache would re-apply everything.
@@ -42,15 +52,30 @@ pub fn spawn(state: AppState, interval: Duration, shutdown: CancellationToken) {
                 _ = tokio::time::sleep(Duration::from_millis(200)) => {}
             }
         }
+        // The first round follows the watches' first lists: no need to list again.
+        let mut listed_just_now = true;
         loop {
             let started = Instant::now();
-            match resync_all(&state).await {
-                Ok(report) => tracing::info!(
+            let relisted = listed_just_now
+                || tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    relisted = state.cache.relist(RELIST_TIMEOUT) => relisted,
+                };
+            listed_just_now = false;
+            let outcome = if relisted {
+                Some(resync_all(&state).await)
+            } else {
+                tracing::warn!("resync skipped: the watches could not relist from Kubernetes");
+                None
+            };
+            match outcome {
+                None => {}
+                Some(Ok(report)) => tracing::info!(
                     ?report,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "resync done"
                 ),
-                Err(e) => tracing::warn!(error = %e, "resync failed"),
+                Some(Err(e)) => tracing::warn!(error = %e, "resync failed"),
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return,

@@ -43,6 +43,7 @@ impl Env {
         let sim = Sim::new(SimOptions {
             kubelet_delay: Duration::ZERO,
             run_controllers: true,
+            nodes: config.sim_nodes,
         });
         let state = AppState::with_kube(config, pool.clone(), KubeTarget::from_sim(sim.clone()));
         let shutdown = CancellationToken::new();

@@ -3,6 +3,7 @@
 //! kill-and-restart and two reconcilers on one database.
 
 mod harness;
+mod recovery;
 mod ways_out;
 
 use std::time::Duration;

@@ -15,6 +15,7 @@ pub fn api_only() -> Sim {
     Sim::new(SimOptions {
         kubelet_delay: Duration::ZERO,
         run_controllers: false,
+        ..SimOptions::default()
     })
 }
 
@@ -23,6 +24,7 @@ pub fn with_controllers() -> Sim {
     Sim::new(SimOptions {
         kubelet_delay: Duration::from_millis(5),
         run_controllers: true,
+        ..SimOptions::default()
     })
 }
 

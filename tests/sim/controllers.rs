@@ -3,6 +3,7 @@
 
 mod rolling;
 mod scaling;
+mod scheduling;
 mod workloads;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -9,6 +9,7 @@ mod browser;
 mod http_actions;
 mod http_dashboard;
 mod http_list_form;
+mod http_stalls;
 
 use std::time::Duration;
 
@@ -55,10 +56,19 @@ impl Drop for Fixture {
 impl Fixture {
     /// Portal + tenant `acme` with `limits`; the simulated kubelet takes `kubelet_ms` per pod.
     pub async fn new(pool: PgPool, limits: Resources, kubelet_ms: u64) -> Self {
-        let (app, shutdown) = TestApp::spawn_with_background(pool, |c| {
+        Self::with_config(pool, limits, |c| {
             c.sim_kubelet_delay = Duration::from_millis(kubelet_ms);
         })
-        .await;
+        .await
+    }
+
+    /// Portal + tenant `acme` with `limits`, with the configuration adjusted by `tweak`.
+    pub async fn with_config(
+        pool: PgPool,
+        limits: Resources,
+        tweak: impl FnOnce(&mut esaas::config::Config),
+    ) -> Self {
+        let (app, shutdown) = TestApp::spawn_with_background(pool, tweak).await;
         let tenant_id = create_tenant(&app.pool, "acme", limits).await;
         Self {
             app,

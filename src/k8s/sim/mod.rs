@@ -26,6 +26,7 @@ mod http;
 mod meta;
 mod openapi;
 mod patch;
+mod quantity;
 mod read;
 mod registry;
 mod render;
@@ -58,6 +59,8 @@ pub struct SimOptions {
     pub kubelet_delay: Duration,
     /// Spawn the simulated controllers (operator, workload controllers, kubelet). Default true.
     pub run_controllers: bool,
+    /// The simulated nodes pods are scheduled on. Default three of 8 CPU and 32 GiB.
+    pub nodes: SimNodes,
 }
 
 impl Default for SimOptions {
@@ -65,7 +68,41 @@ impl Default for SimOptions {
         SimOptions {
             kubelet_delay: Duration::from_secs(2),
             run_controllers: true,
+            nodes: SimNodes::default(),
         }
+    }
+}
+
+/// The simulated nodes: `count` alike nodes named `sim-node-1`, `sim-node-2`, ... with this allocatable CPU
+/// and memory. The simulated scheduler leaves a pod Pending (PodScheduled=False, reason Unschedulable, the
+/// scheduler's message) when its requests exceed every node's allocatable; it compares each pod with a node's
+/// whole allocatable and does not add up the pods already placed there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimNodes {
+    /// Number of nodes (at least one is made).
+    pub count: u32,
+    /// Allocatable CPU of each node, in millicores.
+    pub cpu_millis: u64,
+    /// Allocatable memory of each node, in MiB.
+    pub memory_mib: u64,
+}
+
+impl Default for SimNodes {
+    fn default() -> Self {
+        SimNodes {
+            count: 3,
+            cpu_millis: 8000,
+            memory_mib: 32 * 1024,
+        }
+    }
+}
+
+impl SimNodes {
+    /// The node names, `sim-node-1` first.
+    pub fn names(&self) -> Vec<String> {
+        (1..=self.count.max(1))
+            .map(|i| format!("sim-node-{i}"))
+            .collect()
     }
 }
 
@@ -82,6 +119,11 @@ pub(crate) struct Shared {
     next_ip: std::sync::atomic::AtomicU32,
     gone: std::sync::atomic::AtomicU64,
     latency_ms: std::sync::atomic::AtomicU64,
+    nodes: SimNodes,
+    /// Bumped by [`Sim::restart_empty`]: every open watch ends.
+    restarts: tokio::sync::watch::Sender<u64>,
+    /// Stops the running generation of simulated controllers (restarted by [`Sim::restart_empty`]).
+    controllers: Mutex<Option<CancellationToken>>,
 }
 
 impl Shared {
@@ -141,9 +183,6 @@ pub struct Sim {
     authority: Arc<std::sync::OnceLock<tls::Authority>>,
 }
 
-/// Names of the simulated nodes pods are scheduled on.
-pub const SIM_NODES: [&str; 3] = ["sim-node-1", "sim-node-2", "sim-node-3"];
-
 impl Sim {
     /// Build the store (with namespaces `default`, `kube-system`, `kube-public` and the simulated nodes) and, when
     /// `run_controllers` is set and a tokio runtime is current, spawn the simulated controllers on it.
@@ -164,6 +203,9 @@ impl Sim {
             next_ip: std::sync::atomic::AtomicU32::new(0),
             gone: std::sync::atomic::AtomicU64::new(0),
             latency_ms: std::sync::atomic::AtomicU64::new(0),
+            nodes: opts.nodes,
+            restarts: tokio::sync::watch::Sender::new(0),
+            controllers: Mutex::new(None),
         });
         seed(&shared);
         let sim = Sim {
@@ -174,17 +216,56 @@ impl Sim {
         };
         if opts.run_controllers {
             match tokio::runtime::Handle::try_current() {
-                Ok(_) => controllers::spawn_all(
-                    sim.internal_client(),
-                    sim.shared.clone(),
-                    sim.life.0.clone(),
-                ),
+                Ok(_) => sim.start_controllers(),
                 Err(_) => tracing::warn!(
                     "simulated Kubernetes created outside a tokio runtime: controllers not started"
                 ),
             }
         }
         sim
+    }
+
+    /// Start a generation of simulated controllers (stopping the running one, if any).
+    fn start_controllers(&self) {
+        let token = self.life.0.child_token();
+        let previous = self
+            .shared
+            .controllers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(token.clone());
+        if let Some(previous) = previous {
+            previous.cancel();
+        }
+        controllers::spawn_all(self.internal_client(), self.shared.clone(), token);
+    }
+
+    /// Lose every object, as an API server whose storage came back empty (a control plane restored from
+    /// nothing): the store starts over with only the seeded namespaces and nodes, and resourceVersions start
+    /// low again; every open watch ends. Clients reconnect with the resourceVersion they last saw, which the
+    /// new store has not reached, so, as with a real API server, they hear nothing about what was lost (no
+    /// DELETED events, no 410 Gone): only a relist shows it. The simulated controllers restart with fresh
+    /// lists, as the operators of a restored cluster would. Injected faults, latency, pod failures and request
+    /// counts are kept. A test knob.
+    pub fn restart_empty(&self) {
+        {
+            let mut st = self.shared.lock();
+            let cap = st.log_cap;
+            let events_kind = st.events_kind;
+            *st = State::new(self.shared.registry.len(), events_kind);
+            st.log_cap = cap;
+        }
+        seed(&self.shared);
+        self.shared.restarts.send_modify(|n| *n += 1);
+        let running = self
+            .shared
+            .controllers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        if running {
+            self.start_controllers();
+        }
     }
 
     /// A `kube::Client` whose transport is the in-process emulator (no socket); default namespace `default`.
@@ -370,15 +451,17 @@ fn seed(sh: &Shared) {
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         create("namespaces", json!({ "metadata": { "name": ns } }));
     }
-    for node in SIM_NODES {
+    let cpu = format!("{}m", sh.nodes.cpu_millis);
+    let memory = format!("{}Mi", sh.nodes.memory_mib);
+    for node in sh.nodes.names() {
         create(
             "nodes",
             json!({
                 "metadata": { "name": node, "labels": { "kubernetes.io/hostname": node, "kubernetes.io/os": "linux" } },
                 "spec": {},
                 "status": {
-                    "capacity": { "cpu": "16", "memory": "64Gi", "pods": "110" },
-                    "allocatable": { "cpu": "16", "memory": "64Gi", "pods": "110" },
+                    "capacity": { "cpu": cpu, "memory": memory, "pods": "110" },
+                    "allocatable": { "cpu": cpu, "memory": memory, "pods": "110" },
                     "conditions": [{ "type": "Ready", "status": "True", "reason": "KubeletReady", "lastTransitionTime": meta::now() }],
                     "nodeInfo": { "kubeletVersion": "v1.33.0-esaas-sim", "osImage": "simulated", "architecture": "amd64", "operatingSystem": "linux" }
                 }

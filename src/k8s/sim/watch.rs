@@ -1,7 +1,8 @@
 //! Watches: newline-delimited JSON events (ADDED / MODIFIED / DELETED / BOOKMARK / ERROR) streamed from the event
 //! log, with selector transitions (an object that starts or stops matching is ADDED or DELETED), periodic
 //! bookmarks, `sendInitialEvents` with the `k8s.io/initial-events-end` bookmark, `timeoutSeconds`, and an ERROR
-//! event with code 410 when the requested resourceVersion is older than the retained window.
+//! event with code 410 when the requested resourceVersion is older than the retained window. Every watch ends
+//! when the store restarts empty ([`super::Sim::restart_empty`]), as connections to a restarted server do.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -52,7 +53,9 @@ type Tx = mpsc::Sender<Result<Bytes, Infallible>>;
 /// Start a watch: answers at once with a streaming body fed by a background task.
 pub fn start(sh: Arc<Shared>, req: WatchReq) -> Response {
     let (tx, rx) = mpsc::channel(256);
-    tokio::spawn(run(sh, req, tx));
+    // Subscribed before answering, so a restart right after the answer still ends this watch.
+    let restart_rx = sh.restarts.subscribe();
+    tokio::spawn(run(sh, req, tx, restart_rx));
     let mut resp = Response::new(Body::from_stream(ReceiverStream::new(rx)));
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -142,7 +145,12 @@ async fn send(tx: &Tx, b: Bytes) -> bool {
     tx.send(Ok(b)).await.is_ok()
 }
 
-async fn run(sh: Arc<Shared>, req: WatchReq, tx: Tx) {
+async fn run(
+    sh: Arc<Shared>,
+    req: WatchReq,
+    tx: Tx,
+    mut restart_rx: tokio::sync::watch::Receiver<u64>,
+) {
     let k = sh.registry.get(req.kind).clone();
     let deadline = tokio::time::Instant::now() + req.timeout;
     let mut rv_rx = sh.rv_tx.subscribe();
@@ -244,6 +252,8 @@ async fn run(sh: Arc<Shared>, req: WatchReq, tx: Tx) {
                 }
             }
             _ = tokio::time::sleep_until(deadline) => return,
+            // The API server restarted (Sim::restart_empty): its connections end.
+            _ = restart_rx.changed() => return,
             _ = tick.tick(), if req.bookmarks => {
                 if !send(&tx, bookmark(&k, req.fmt, cursor, false)).await {
                     return;

@@ -18,6 +18,7 @@ async fn restart_trigger_rolls_one_pod_at_a_time() {
     let sim = Sim::new(SimOptions {
         kubelet_delay: Duration::from_millis(40),
         run_controllers: true,
+        ..SimOptions::default()
     });
     let client = sim.client();
     let api: Api<DynamicObject> = Api::default_namespaced_with(client.clone(), &es_ar());

@@ -85,6 +85,7 @@ async fn statefulset_scales_up_in_order_and_keeps_claims() {
     let sim = Sim::new(SimOptions {
         kubelet_delay: Duration::from_millis(30),
         run_controllers: true,
+        ..SimOptions::default()
     });
     let client = sim.client();
     let sts: Api<StatefulSet> = Api::default_namespaced(client.clone());

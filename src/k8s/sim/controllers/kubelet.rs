@@ -1,4 +1,5 @@
-//! The simulated kubelet: schedules pods on the simulated nodes, moves them Pending -> Running -> Ready after the
+//! The simulated kubelet: schedules pods on the simulated nodes (a pod no node can hold stays Pending with
+//! `PodScheduled=False`, reason `Unschedulable`, and a `FailedScheduling` Event, see [`super::scheduler`]), moves them Pending -> Running -> Ready after the
 //! configured delay, emits Events (Scheduled, Pulled, Created, Started, Killing, BackOff), and keeps pods marked
 //! as failing in CrashLoopBackOff with a growing restartCount.
 
@@ -14,7 +15,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
-use super::super::{SIM_NODES, Shared, meta};
+use super::super::{Shared, meta};
 use super::util::{Involved, emit_event, is_ready};
 
 const MANAGER: &str = "kubelet";
@@ -28,9 +29,7 @@ struct Kubelet {
 
 /// Run the kubelet until the watch stream ends.
 pub async fn run(client: Client, shared: Arc<Shared>) {
-    let Some(mut wakeups) = shared.kubelet.take_wakeups() else {
-        return;
-    };
+    let mut wakeups = shared.kubelet.wakeups().lock_owned().await;
     let k = Arc::new(Kubelet {
         client: client.clone(),
         shared,
@@ -62,6 +61,23 @@ pub async fn run(client: Client, shared: Arc<Shared>) {
     }
 }
 
+/// Marked unschedulable by the simulated scheduler (it stays so: its requests and the nodes do not change).
+fn is_unschedulable(pod: &Pod) -> bool {
+    let unplaced = pod.spec.as_ref().is_none_or(|s| s.node_name.is_none());
+    unplaced
+        && pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.type_ == "PodScheduled"
+                        && c.status == "False"
+                        && c.reason.as_deref() == Some("Unschedulable")
+                })
+            })
+}
+
 fn waiting_reason(pod: &Pod) -> Option<String> {
     pod.status
         .as_ref()?
@@ -74,7 +90,7 @@ fn waiting_reason(pod: &Pod) -> Option<String> {
 impl Kubelet {
     /// Start a lifecycle task for a pod that needs one (not already handled, not Ready, or failing).
     fn consider(self: Arc<Self>, pod: Pod) {
-        if pod.metadata.deletion_timestamp.is_some() {
+        if pod.metadata.deletion_timestamp.is_some() || is_unschedulable(&pod) {
             return;
         }
         let uid = pod.uid().unwrap_or_default();
@@ -186,6 +202,28 @@ impl Kubelet {
         }
     }
 
+    /// Leave the pod Pending as kube-scheduler does when no node fits, and say why once.
+    async fn unschedulable(
+        &self,
+        api: &Api<Pod>,
+        pod: &Pod,
+        message: &str,
+    ) -> Result<(), kube::Error> {
+        let cond = json!([{ "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                            "message": message, "lastTransitionTime": meta::now() }]);
+        self.patch_status(api, pod, json!({ "phase": "Pending", "conditions": cond }))
+            .await?;
+        self.event(
+            pod,
+            "Warning",
+            "FailedScheduling",
+            message,
+            "default-scheduler",
+        )
+        .await;
+        Ok(())
+    }
+
     async fn lifecycle(&self, mut pod: Pod) -> Result<(), kube::Error> {
         let ns = pod.namespace().unwrap_or_default();
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
@@ -196,11 +234,10 @@ impl Kubelet {
             .and_then(|s| s.node_name.as_ref())
             .is_none()
         {
-            let node = SIM_NODES[(super::util::hash10(&json!(name))
-                .bytes()
-                .map(u32::from)
-                .sum::<u32>() as usize)
-                % SIM_NODES.len()];
+            let node = match super::scheduler::place(&self.shared.nodes, &pod) {
+                Ok(node) => node,
+                Err(message) => return self.unschedulable(&api, &pod, &message).await,
+            };
             let body = json!({ "metadata": { "uid": pod.uid() }, "spec": { "nodeName": node } });
             pod = api
                 .patch(&name, &PatchParams::default(), &Patch::Merge(&body))
@@ -349,7 +386,7 @@ impl Kubelet {
         };
         json!({
             "phase": "Running",
-            "hostIP": format!("192.168.0.{}", 1 + SIM_NODES.iter().position(|n| *n == node).unwrap_or(0)),
+            "hostIP": format!("192.168.0.{}", 1 + self.shared.nodes.names().iter().position(|n| *n == node).unwrap_or(0)),
             "podIP": ip,
             "podIPs": [{ "ip": ip }],
             "startTime": start,

@@ -14,6 +14,7 @@ use super::Shared;
 mod deployment;
 mod eck;
 mod kubelet;
+mod scheduler;
 mod statefulset;
 mod util;
 
@@ -22,7 +23,8 @@ pub struct KubeletControl {
     delay_ms: AtomicU64,
     failing: Mutex<HashSet<(String, String)>>,
     wake_tx: mpsc::UnboundedSender<(String, String)>,
-    wake_rx: Mutex<Option<mpsc::UnboundedReceiver<(String, String)>>>,
+    /// Held by the running kubelet (a restarted one waits for the previous one to let go).
+    wake_rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, String)>>>,
 }
 
 impl KubeletControl {
@@ -33,7 +35,7 @@ impl KubeletControl {
             delay_ms: AtomicU64::new(delay.as_millis() as u64),
             failing: Mutex::new(HashSet::new()),
             wake_tx,
-            wake_rx: Mutex::new(Some(wake_rx)),
+            wake_rx: Arc::new(tokio::sync::Mutex::new(wake_rx)),
         }
     }
 
@@ -77,12 +79,9 @@ impl KubeletControl {
             .contains(&(ns.to_string(), name.to_string()))
     }
 
-    /// The wake-up receiver (taken once by the kubelet).
-    pub fn take_wakeups(&self) -> Option<mpsc::UnboundedReceiver<(String, String)>> {
-        self.wake_rx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+    /// The wake-up receiver (locked by the running kubelet for its lifetime).
+    pub fn wakeups(&self) -> Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, String)>>> {
+        self.wake_rx.clone()
     }
 }
 
