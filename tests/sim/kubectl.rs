@@ -1,6 +1,7 @@
 //! kubectl against the emulator served on a loopback port, with the kubeconfig the emulator writes (its bearer
 //! token inside): get -A, get -o yaml, apply --server-side (with a conflict), get --watch and delete; without
-//! the token kubectl is refused. Skipped with a message when kubectl is not on PATH.
+//! the token kubectl is refused. Without kubectl on PATH it is skipped with a message, or fails where skips
+//! are forbidden (`CI`, scripts/test.sh, which installs kubectl through scripts/lib/ensure-kubectl.sh).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -65,7 +66,10 @@ async fn kubectl(dir: &Path, args: &[&str]) -> (bool, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_get_apply_watch_delete() {
     if !kubectl_available() {
-        eprintln!("SKIPPED kubectl_get_apply_watch_delete: `kubectl` is not on PATH");
+        crate::skip::skip_or_fail(
+            "kubectl_get_apply_watch_delete",
+            "`kubectl` is not on PATH (scripts/lib/ensure-kubectl.sh installs it)",
+        );
         return;
     }
     let sim = with_controllers();
