@@ -104,6 +104,9 @@ async fn pods_and_credentials_of_a_running_cluster(pool: PgPool) {
     let creds: Value = r.json().await.unwrap();
     assert_eq!(creds["username"], "elastic");
     assert_eq!(creds["password"], stored.as_str());
-    assert_eq!(creds["endpoint"], "https://logs-es-http.esaas-acme.svc:9200");
+    assert_eq!(
+        creds["endpoint"],
+        "https://logs-es-http.esaas-acme.svc:9200"
+    );
     shutdown.cancel();
 }

@@ -6,7 +6,9 @@
 
 /// True when a missing prerequisite must fail the test instead of skipping it.
 pub fn skips_forbidden() -> bool {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+    let set = |name: &str| {
+        std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+    };
     set("CI") || set("ESAAS_TEST_NO_SKIP")
 }
 

@@ -93,7 +93,9 @@ fn sample_elasticsearch() -> Value {
 
 #[test]
 fn every_rendered_object_matches_the_eck_crds() {
-    let Some(schemas) = schemas("every_rendered_object_matches_the_eck_crds") else { return };
+    let Some(schemas) = schemas("every_rendered_object_matches_the_eck_crds") else {
+        return;
+    };
     for (name, rendered) in cases::all() {
         let es = serde_json::to_value(&rendered.elasticsearch).unwrap();
         assert_eq!(es["apiVersion"], "elasticsearch.k8s.elastic.co/v1");
@@ -115,7 +117,9 @@ fn every_rendered_object_matches_the_eck_crds() {
 #[test]
 fn status_types_match_the_eck_crds() {
     // The simulated operator writes status with these types: they must fit the real schema too.
-    let Some(schemas) = schemas("status_types_match_the_eck_crds") else { return };
+    let Some(schemas) = schemas("status_types_match_the_eck_crds") else {
+        return;
+    };
     let when = "2025-11-02T10:00:00Z".parse().unwrap();
     let condition = Condition {
         type_: "ReconciliationComplete".into(),
@@ -190,7 +194,9 @@ fn status_types_match_the_eck_crds() {
 
 #[test]
 fn the_validator_catches_an_unknown_field() {
-    let Some(schemas) = schemas("the_validator_catches_an_unknown_field") else { return };
+    let Some(schemas) = schemas("the_validator_catches_an_unknown_field") else {
+        return;
+    };
     let mut es = sample_elasticsearch();
     es["spec"]["nodeSets"][0]["replicas"] = json!(3);
     es["spec"]["nodeSets"][0]["podTemplate"]["spec"]["containers"][0]["resource"] = json!({});
@@ -212,7 +218,9 @@ fn the_validator_catches_an_unknown_field() {
 
 #[test]
 fn the_validator_catches_a_wrong_type() {
-    let Some(schemas) = schemas("the_validator_catches_a_wrong_type") else { return };
+    let Some(schemas) = schemas("the_validator_catches_a_wrong_type") else {
+        return;
+    };
     let mut es = sample_elasticsearch();
     es["spec"]["nodeSets"][0]["count"] = json!("3");
     es["spec"]["http"]["tls"]["selfSignedCertificate"]["disabled"] = json!("no");
@@ -239,7 +247,10 @@ fn the_validator_catches_a_wrong_type() {
 
 #[test]
 fn the_validator_catches_missing_required_fields_and_bad_values() {
-    let Some(schemas) = schemas("the_validator_catches_missing_required_fields_and_bad_values") else { return };
+    let Some(schemas) = schemas("the_validator_catches_missing_required_fields_and_bad_values")
+    else {
+        return;
+    };
     let mut es = sample_elasticsearch();
     es["spec"].as_object_mut().unwrap().remove("version");
     es["spec"]["nodeSets"][0]

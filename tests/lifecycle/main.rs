@@ -17,11 +17,11 @@ use esaas::k8s::apply::FIELD_MANAGER;
 use esaas::operations::model::OperationState;
 use esaas::operations::resync;
 use harness::{Env, assert_succeeded, eventually};
-use ready_watch::ReadyWatch;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
+use ready_watch::ReadyWatch;
 use sqlx::PgPool;
 
 fn es_api(env: &Env) -> Api<DynamicObject> {
@@ -269,7 +269,11 @@ async fn restart_replaces_every_pod_one_at_a_time(pool: PgPool) {
         (uids == live && watched.values().all(|(_, ready)| *ready)).then_some(())
     })
     .await;
-    assert!(caught_up.is_some(), "the watch shows the pods: {:?}", watch.pods());
+    assert!(
+        caught_up.is_some(),
+        "the watch shows the pods: {:?}",
+        watch.pods()
+    );
     let min_ready = watch.min_ready();
     assert_eq!(
         min_ready, 2,

@@ -75,7 +75,6 @@ pub fn pod_names(pods: &[Pod]) -> BTreeSet<String> {
     pods.iter().map(|p| p.name_any()).collect()
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn elasticsearch_becomes_green_with_owned_objects() {
     let sim = with_controllers();

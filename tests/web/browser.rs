@@ -465,7 +465,8 @@ async fn request_watch_scale_restart_delete_in_a_browser(pool: PgPool) {
 async fn over_quota_request_is_refused_at_the_field_in_a_browser(pool: PgPool) {
     let limits = Resources { nodes: 5, ..ROOMY };
     let f = Fixture::new(pool, limits, 200).await;
-    let Some(b) = Browser::start("over_quota_request_is_refused_at_the_field_in_a_browser").await else {
+    let Some(b) = Browser::start("over_quota_request_is_refused_at_the_field_in_a_browser").await
+    else {
         return;
     };
     let base = f.app.url("");

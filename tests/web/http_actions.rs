@@ -210,7 +210,10 @@ async fn upgrade_offers_only_allowed_targets(pool: PgPool) {
     .fetch_one(&f.app.pool)
     .await
     .unwrap();
-    assert_eq!((db_version.as_str(), state.as_str()), ("8.19.7", "succeeded"));
+    assert_eq!(
+        (db_version.as_str(), state.as_str()),
+        ("8.19.7", "succeeded")
+    );
     let es = kube::Api::<kube::api::DynamicObject>::namespaced_with(
         f.app.state.kube.client.clone(),
         "esaas-acme",
@@ -220,14 +223,18 @@ async fn upgrade_offers_only_allowed_targets(pool: PgPool) {
     .await
     .expect("the Elasticsearch resource");
     assert_eq!(es.data["spec"]["version"], "8.19.7", "{:?}", es.data);
-    eventually(Duration::from_secs(10), "observed version 8.19.7", || async {
-        let observed: String =
-            sqlx::query_scalar("SELECT observed_version FROM clusters WHERE name = 'logs'")
-                .fetch_one(&f.app.pool)
-                .await
-                .unwrap();
-        (observed == "8.19.7").then_some(())
-    })
+    eventually(
+        Duration::from_secs(10),
+        "observed version 8.19.7",
+        || async {
+            let observed: String =
+                sqlx::query_scalar("SELECT observed_version FROM clusters WHERE name = 'logs'")
+                    .fetch_one(&f.app.pool)
+                    .await
+                    .unwrap();
+            (observed == "8.19.7").then_some(())
+        },
+    )
     .await;
 }
 

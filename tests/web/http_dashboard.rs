@@ -51,13 +51,17 @@ async fn dashboard_shows_a_green_cluster(pool: PgPool) {
         assert!(html.contains(needle), "missing {needle:?}");
     }
     // Three ready pods and Kibana in the pod table (pod events may arrive just after the completion).
-    eventually(Duration::from_secs(10), "3 ES pods + Kibana ready", || async {
-        let (_, html) = owner.get(&f.app, "/t/acme/clusters/logs").await;
-        let ready = html
-            .matches("<span class=\"badge badge-green\">ready</span>")
-            .count();
-        (ready == 3 + 1).then_some(())
-    })
+    eventually(
+        Duration::from_secs(10),
+        "3 ES pods + Kibana ready",
+        || async {
+            let (_, html) = owner.get(&f.app, "/t/acme/clusters/logs").await;
+            let ready = html
+                .matches("<span class=\"badge badge-green\">ready</span>")
+                .count();
+            (ready == 3 + 1).then_some(())
+        },
+    )
     .await;
     assert!(!html.contains("id=\"stale-warning\""), "fresh status");
 

@@ -9,7 +9,7 @@ use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
-use super::{es_ar, es_object, pod_names, cluster_pods, wait_green};
+use super::{cluster_pods, es_ar, es_object, pod_names, wait_green};
 use crate::common::{eventually, with_controllers};
 
 async fn scale(api: &Api<DynamicObject>, name: &str, count: i64) {
@@ -83,7 +83,12 @@ async fn deleting_elasticsearch_cascades() {
     let pvcs: Api<PersistentVolumeClaim> = Api::default_namespaced(client.clone());
     let left = || async {
         let mut left = Vec::new();
-        if sts.get_opt("del-es-default").await.expect("get sts").is_some() {
+        if sts
+            .get_opt("del-es-default")
+            .await
+            .expect("get sts")
+            .is_some()
+        {
             left.push("statefulset".to_string());
         }
         left.extend(
