@@ -134,6 +134,9 @@ async fn unknown_email_and_wrong_password_take_similar_time(pool: PgPool) {
     ratios.sort_by(f64::total_cmp);
     let ratio = ratios[ratios.len() / 2];
     let (w, u) = (median(wrong), median(unknown));
+    eprintln!(
+        "POST /login latency: median ratio unknown email / wrong password {ratio:.2}, medians {u:?} / {w:?}"
+    );
     assert!(
         (0.5..2.0).contains(&ratio),
         "unknown email / wrong password latency: median ratio {ratio:.2} (medians: unknown email {u:?}, \

@@ -141,10 +141,8 @@ async fn reveal_shows_the_password_once_and_audits(pool: PgPool) {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let html = r.text().await.unwrap();
-    let start = html
-        .find("id=\"password\" class=\"secret\">")
-        .expect("password shown")
-        + 28;
+    let marker = "id=\"password\" class=\"secret\">";
+    let start = html.find(marker).expect("password shown") + marker.len();
     let password = &html[start..start + html[start..].find('<').unwrap()];
     assert_eq!(
         password,
