@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Run every test of the portal. Makes sure a PostgreSQL is reachable (starts the project-local one when
-# DATABASE_URL is not set), installs what browser and API-fuzz tests need when missing, and builds from the
-# committed `.sqlx/` query data (no database needed at compile time). Each database test gets its own fresh
-# database (sqlx::test creates and drops it).
+# DATABASE_URL is not set), installs what the kubectl, browser and API-fuzz tests need when missing, and builds
+# from the committed `.sqlx/` query data (no database needed at compile time). Each database test gets its own
+# fresh database (sqlx::test creates and drops it).
+#
+# No test may skip itself here: ESAAS_TEST_NO_SKIP=1 turns a missing prerequisite (kubectl, chromedriver, the
+# ECK CRDs) into a failure, and a test marked #[ignore] fails the run. The last line is the total over every
+# test binary, `total: N passed, N failed, N skipped` (the cargo output is also kept in target/test-run.log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -12,9 +16,37 @@ for extra in scripts/lib/ensure-*.sh; do
 done
 export SQLX_OFFLINE=true
 export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
-cargo test --locked --lib --bins --tests "$@"
-for check in scripts/checks/*.sh; do
-  [ -f "$check" ] || continue
-  echo "== $check"
-  bash "$check"
-done
+export ESAAS_TEST_NO_SKIP=1
+log="${CARGO_TARGET_DIR:-target}/test-run.log"
+mkdir -p "$(dirname "$log")"
+status=0
+cargo test --locked --lib --bins --tests "$@" 2>&1 | tee "$log" || status=$?
+if [ "$status" = 0 ]; then
+  for check in scripts/checks/*.sh; do
+    [ -f "$check" ] || continue
+    echo "== $check"
+    bash "$check" || { status=$?; break; }
+  done
+fi
+# Sum cargo's per-binary lines: "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out; ...".
+read -r binaries passed failed ignored filtered < <(awk '
+  /^test result:/ {
+    n++
+    for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+$/) {
+      w = $(i + 1); sub(/;$/, "", w)
+      if (w == "passed") p += $i; else if (w == "failed") f += $i; else if (w == "ignored") g += $i
+      else if (w == "filtered") x += $i
+    }
+  }
+  END { printf "%d %d %d %d %d\n", n, p, f, g, x }' "$log")
+echo "== $binaries test binaries: $passed tests passed, $failed failed, $ignored ignored (skipped), $filtered filtered out by the arguments"
+if [ "$ignored" != 0 ]; then
+  echo "== $ignored tests are marked #[ignore]: every test must run" >&2
+  [ "$status" != 0 ] || status=1
+fi
+if [ "$binaries" = 0 ] || [ "$passed" = 0 ]; then
+  echo "== no test ran" >&2
+  [ "$status" != 0 ] || status=1
+fi
+echo "total: $passed passed, $failed failed, $ignored skipped"
+exit "$status"

@@ -1,6 +1,7 @@
 //! The REST API v1 over HTTP: the portal on a loopback port over a fresh database per test
 //! (`#[sqlx::test]`), driven with bearer tokens. Operations stay pending (no reconciler runs); tests that
-//! need an idle cluster settle its operation directly in the database.
+//! need an idle cluster settle its operation directly in the database. Only `live_cluster` runs the
+//! background tasks, for the reads that need what Kubernetes really has (pods, credentials).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -10,6 +11,7 @@ mod concurrency;
 mod credentials_wait;
 mod docs;
 mod idempotency;
+mod live_cluster;
 mod pagination;
 mod problems;
 mod rate_limit;
@@ -94,15 +96,7 @@ impl Api {
     ) -> Who {
         let user_id = self.app.create_user(email, PASSWORD, platform_admin).await;
         for (tenant, role) in memberships {
-            sqlx::query(
-                "INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)",
-            )
-            .bind(tenant)
-            .bind(user_id)
-            .bind(role.as_str())
-            .execute(self.pool())
-            .await
-            .unwrap();
+            self.add_member(*tenant, user_id, *role).await;
         }
         let token = self.token(user_id, None, false).await;
         Who {
@@ -110,6 +104,17 @@ impl Api {
             email: email.to_owned(),
             token,
         }
+    }
+
+    /// Make `user_id` a member of `tenant` with `role`.
+    pub async fn add_member(&self, tenant: Uuid, user_id: Uuid, role: Role) {
+        sqlx::query("INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)")
+            .bind(tenant)
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(self.pool())
+            .await
+            .unwrap();
     }
 
     /// A new token of `user_id`.
@@ -190,6 +195,38 @@ impl Api {
             .await
             .unwrap()
     }
+}
+
+/// Assert that `token` is read-only and limited to tenant `own`: it reads `own`'s clusters, a write there is
+/// 403 and writes nothing, and tenant `other` (where the token's user is a member too, so only the token's
+/// limit can hide it) is 404.
+pub async fn assert_read_only_within(api: &Api, token: &str, own: &str, other: &str) {
+    let r = api
+        .get(&format!("/api/v1/tenants/{own}/clusters"), token)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{own} is readable");
+    let clusters = api.count("clusters").await;
+    let r = api
+        .send(
+            Method::POST,
+            &format!("/api/v1/tenants/{own}/clusters"),
+            token,
+            &json!({ "name": "written", "template": "single-node" }),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    assert_eq!(api.count("clusters").await, clusters, "nothing written");
+    problem(
+        api.get(&format!("/api/v1/tenants/{other}/clusters"), token)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        api.get(&format!("/api/v1/tenants/{other}"), token).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 /// Assert a problem+json answer with `status`; return the document.

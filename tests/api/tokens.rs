@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::{Api, problem};
+use crate::{Api, assert_read_only_within, problem};
 
 #[sqlx::test]
 async fn missing_malformed_and_unknown_tokens_are_401_with_www_authenticate(pool: PgPool) {
@@ -104,9 +104,17 @@ async fn tokens_are_stored_as_hashes_and_shown_once(pool: PgPool) {
     assert!(!list.to_string().contains(&secret[6..]));
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
 
-    // The new token works, read-only, within its tenant.
-    let r = api.get("/api/v1/tenants/acme/clusters", &secret).await;
-    assert_eq!(r.status(), StatusCode::OK);
+    // The new token works, read-only, within its tenant: alice's own token reaches tenant beta, this
+    // one does not.
+    let b = api.tenant("beta").await;
+    api.add_member(b, alice.user_id, Role::Owner).await;
+    assert_eq!(
+        api.get("/api/v1/tenants/beta/clusters", &alice.token)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_read_only_within(&api, &secret, "acme", "beta").await;
 }
 
 #[sqlx::test]
@@ -537,8 +545,17 @@ async fn cli_tokens_work_and_are_audited(pool: PgPool) {
         .await
         .is_err()
     );
-    let r = api.get("/api/v1/tenants/acme/clusters", &token).await;
-    assert_eq!(r.status(), StatusCode::OK);
+    // Read-only and limited to acme, as asked: alice, a member of beta too, reaches it only with
+    // another token.
+    let b = api.tenant("beta").await;
+    api.add_member(b, alice.user_id, Role::Member).await;
+    assert_eq!(
+        api.get("/api/v1/tenants/beta/clusters", &alice.token)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_read_only_within(&api, &token, "acme", "beta").await;
     let actor: String = sqlx::query_scalar(
         "SELECT actor FROM audit_log WHERE action = 'token.create' AND after->>'name' = 'deploy'",
     )
@@ -546,5 +563,4 @@ async fn cli_tokens_work_and_are_audited(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(actor, "cli");
-    let _ = alice;
 }

@@ -3,6 +3,8 @@
 //! Include it from a test binary with `#[path = "../common/mod.rs"] mod common;`.
 #![allow(dead_code)]
 
+pub mod poll;
+
 use std::net::SocketAddr;
 
 use esaas::config::Config;

@@ -154,6 +154,55 @@ where
     }
 }
 
+/// True once (within 10 s) the portal's watch cache has synced and holds every object of the watched kinds
+/// that Kubernetes has under the portal's label, each at the resourceVersion Kubernetes has now, and nothing
+/// else: the signal that the resync may compare against it. Pods are left out (their status keeps moving and
+/// the resync does not look at them).
+pub async fn watch_cache_caught_up(env: &Env) -> bool {
+    let selector = format!(
+        "{}={}",
+        esaas::k8s::labels::MANAGED_BY,
+        esaas::k8s::labels::MANAGER
+    );
+    let kinds: Vec<_> = esaas::k8s::watch::watched_resources()
+        .into_iter()
+        .filter(|r| r.kind != "Pod")
+        .collect();
+    eventually(Duration::from_secs(10), || async {
+        if !env.state.cache.is_synced() {
+            return None;
+        }
+        for resource in &kinds {
+            let api: kube::Api<kube::api::DynamicObject> =
+                kube::Api::all_with(env.sim.client(), resource);
+            let live = api
+                .list(&kube::api::ListParams::default().labels(&selector))
+                .await
+                .expect("list a watched kind");
+            let cached = env.state.cache.all_of_kind(&resource.kind).await;
+            if cached.len() != live.items.len() {
+                return None;
+            }
+            for object in &live.items {
+                let key = esaas::k8s::apply::ObjectKey {
+                    kind: resource.kind.clone(),
+                    namespace: object.metadata.namespace.clone().unwrap_or_default(),
+                    name: object.metadata.name.clone().unwrap_or_default(),
+                };
+                let cached = env.state.cache.get(&key).await?;
+                if cached["metadata"]["resourceVersion"].as_str()
+                    != object.metadata.resource_version.as_deref()
+                {
+                    return None;
+                }
+            }
+        }
+        Some(())
+    })
+    .await
+    .is_some()
+}
+
 pub fn assert_succeeded(op: &Operation) {
     assert_eq!(
         op.state,

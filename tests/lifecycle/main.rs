@@ -5,7 +5,10 @@
 mod harness;
 mod recovery;
 mod ways_out;
+#[path = "../common/ready_watch.rs"]
+mod ready_watch;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use esaas::clusters::repo;
@@ -20,6 +23,7 @@ use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
+use ready_watch::ReadyWatch;
 use sqlx::PgPool;
 
 fn es_api(env: &Env) -> Api<DynamicObject> {
@@ -122,17 +126,22 @@ async fn scale_up_and_down(pool: PgPool) {
         assert_succeeded(&env.wait(&op).await);
         let replicas = sts.get(&sts_name).await.unwrap().spec.unwrap().replicas;
         assert_eq!(replicas, Some(count as i32));
-        let pods: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM cluster_pods WHERE cluster_id = $1 AND node_set = $2",
-        )
-        .bind(cluster.id)
-        .bind(&data)
-        .fetch_one(&env.pool)
-        .await
-        .unwrap();
+        // Pod events may arrive just after the completion.
+        let rows = eventually(Duration::from_secs(5), || async {
+            let pods: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM cluster_pods WHERE cluster_id = $1 AND node_set = $2",
+            )
+            .bind(cluster.id)
+            .bind(&data)
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+            (pods == i64::from(count)).then_some(pods)
+        })
+        .await;
         assert_eq!(
-            pods,
-            i64::from(count),
+            rows,
+            Some(i64::from(count)),
             "pod rows follow the scale to {count}"
         );
     }
@@ -222,13 +231,15 @@ async fn resize_and_upgrade(pool: PgPool) {
     assert!(matches!(err, AppError::Validation(_)), "{err:?}");
 }
 
+/// The Elasticsearch pods of cluster `roll`.
+const ES_PODS_OF_ROLL: &str = "esaas.io/cluster=roll,app.kubernetes.io/name=elasticsearch";
+
 #[sqlx::test]
 async fn restart_replaces_every_pod_one_at_a_time(pool: PgPool) {
     let env = Env::new(pool).await;
     assert_succeeded(&env.wait(&env.create("roll", "three-nodes").await).await);
     let pods: Api<Pod> = Api::namespaced(env.sim.client(), "esaas-acme");
-    let lp =
-        ListParams::default().labels("esaas.io/cluster=roll,app.kubernetes.io/name=elasticsearch");
+    let lp = ListParams::default().labels(ES_PODS_OF_ROLL);
     let before: Vec<String> = pods
         .list(&lp)
         .await
@@ -239,25 +250,36 @@ async fn restart_replaces_every_pod_one_at_a_time(pool: PgPool) {
         .collect();
     assert_eq!(before.len(), 3);
     env.sim.set_kubelet_delay(Duration::from_millis(150));
+    // Every change of the pods is seen through a watch (not sampled), from before the restart on.
+    let watch = ReadyWatch::start(pods.clone(), ES_PODS_OF_ROLL).await;
     let op = service::restart(&env.state, &env.caller, "roll")
         .await
         .unwrap();
-    let mut min_ready = usize::MAX;
-    loop {
-        min_ready = min_ready.min(ready_pods(&env, "roll").await);
-        let mut conn = env.pool.acquire().await.unwrap();
-        let now = esaas::operations::repo::get(&mut conn, env.tenant_id, op.id)
+    assert_succeeded(&env.wait(&op).await);
+    // Once the watch shows the pods Kubernetes has, all Ready, its minimum covers the whole restart.
+    let caught_up = eventually(Duration::from_secs(10), || async {
+        let live: BTreeSet<String> = pods
+            .list(&lp)
             .await
-            .unwrap();
-        if !now.state.is_active() {
-            assert_succeeded(&now);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+            .unwrap()
+            .items
+            .iter()
+            .map(|p| p.metadata.uid.clone().unwrap())
+            .collect();
+        let watched = watch.pods();
+        let uids: BTreeSet<String> = watched.values().map(|(uid, _)| uid.clone()).collect();
+        (uids == live && watched.values().all(|(_, ready)| *ready)).then_some(())
+    })
+    .await;
     assert!(
-        min_ready >= 2,
-        "never fewer than count-1 ready during the restart (saw {min_ready})"
+        caught_up.is_some(),
+        "the watch shows the pods: {:?}",
+        watch.pods()
+    );
+    let min_ready = watch.min_ready();
+    assert_eq!(
+        min_ready, 2,
+        "one pod at a time, so never fewer than count-1 ready, and one was down (saw {min_ready})"
     );
     let after: Vec<String> = pods
         .list(&lp)
@@ -319,8 +341,12 @@ async fn delete_removes_everything_and_frees_quota(pool: PgPool) {
 async fn resync_repairs_drift_and_is_silent_when_nothing_changed(pool: PgPool) {
     let env = Env::new(pool).await;
     assert_succeeded(&env.wait(&env.create("drift", "three-nodes").await).await);
-    // Wait for the watch cache to have the object.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Wait until the watch cache holds what Kubernetes has (every managed object at its current
+    // resourceVersion): only then may the resync trust it.
+    assert!(
+        harness::watch_cache_caught_up(&env).await,
+        "the watch cache caught up with Kubernetes"
+    );
     env.sim.reset_request_counts();
     let report = resync::resync_all(&env.state).await.unwrap();
     assert_eq!(report.applied, 0, "{report:?}");

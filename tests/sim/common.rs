@@ -1,7 +1,7 @@
-//! Shared helpers: building simulators, raw HTTP requests through the router, polling.
+//! Shared helpers: building simulators, raw HTTP requests through the router, polling (`eventually`, from
+//! tests/common/poll.rs).
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use esaas::k8s::sim::{Sim, SimOptions};
@@ -56,21 +56,4 @@ pub async fn raw(
     )
 }
 
-/// Poll `f` until it returns Some or the timeout passes.
-pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+pub use crate::poll::eventually;

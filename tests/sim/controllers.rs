@@ -16,6 +16,7 @@ use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
 use crate::common::{eventually, with_controllers};
+pub use crate::ready_watch::is_ready;
 
 pub fn es_ar() -> ApiResource {
     ApiResource::from_gvk_with_plural(
@@ -35,10 +36,13 @@ pub fn es_object(name: &str, version: &str, count: i64) -> DynamicObject {
     o
 }
 
+/// The status of Elasticsearch `name`: `Null` while it has none or when it does not exist (404); any other
+/// API error fails the test, so a check on the status cannot pass because the request failed.
 pub async fn es_status(api: &Api<DynamicObject>, name: &str) -> Value {
-    api.get(name)
+    api.get_opt(name)
         .await
-        .map(|o| o.data.get("status").cloned().unwrap_or(Value::Null))
+        .unwrap_or_else(|e| panic!("GET elasticsearch {name}: {e}"))
+        .and_then(|o| o.data.get("status").cloned())
         .unwrap_or(Value::Null)
 }
 
@@ -55,23 +59,21 @@ pub async fn wait_green(api: &Api<DynamicObject>, name: &str, nodes: i64) -> Val
     .await
 }
 
-pub async fn ready_pods(client: &Client, ns: &str, cluster: &str) -> Vec<Pod> {
+/// Every pod of Elasticsearch `cluster` in `ns`, ready or not; an API error fails the test (an empty list
+/// means there are none).
+pub async fn cluster_pods(client: &Client, ns: &str, cluster: &str) -> Vec<Pod> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
     let lp = ListParams::default().labels(&format!(
         "elasticsearch.k8s.elastic.co/cluster-name={cluster}"
     ));
-    pods.list(&lp).await.map(|l| l.items).unwrap_or_default()
+    pods.list(&lp)
+        .await
+        .unwrap_or_else(|e| panic!("list pods of {cluster}: {e}"))
+        .items
 }
 
 pub fn pod_names(pods: &[Pod]) -> BTreeSet<String> {
     pods.iter().map(|p| p.name_any()).collect()
-}
-
-pub fn is_ready(p: &Pod) -> bool {
-    p.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,7 +130,7 @@ async fn elasticsearch_becomes_green_with_owned_objects() {
     assert_eq!(st.ready_replicas, Some(3));
     assert_eq!(st.current_revision, st.update_revision);
 
-    let pods = ready_pods(&client, "default", "logs").await;
+    let pods = cluster_pods(&client, "default", "logs").await;
     assert_eq!(pods.len(), 3);
     for p in &pods {
         let l = p.labels();

@@ -12,5 +12,11 @@ mod exposure;
 mod gc;
 mod kubectl;
 mod patch;
+#[path = "../common/poll.rs"]
+mod poll;
+#[path = "../common/ready_watch.rs"]
+mod ready_watch;
 mod selectors;
+#[path = "../common/skip.rs"]
+mod skip;
 mod watch;

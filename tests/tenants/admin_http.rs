@@ -333,6 +333,8 @@ async fn admins_create_disable_and_enable_accounts(pool: PgPool) {
     // The new user logs in; disabling them ends that session.
     let theirs = app.client();
     app.login(&theirs, "new@example.com", super::PASSWORD).await;
+    let r = theirs.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "signed in before the disable");
     let (status, _) = s
         .post_text(&app, &format!("/admin/users/{id}/disable"), &[])
         .await;
@@ -345,7 +347,8 @@ async fn admins_create_disable_and_enable_accounts(pool: PgPool) {
             .unwrap();
     assert!(disabled);
     let r = theirs.get(app.url("/account")).send().await.unwrap();
-    assert_ne!(r.status(), 200, "the disabled user's session is gone");
+    assert_eq!(r.status(), 303, "the disabled user's session is gone");
+    assert_eq!(r.headers()["location"], "/login?next=%2Faccount");
     assert_eq!(audit_count(&pool, "user.disable").await, 1);
 
     let (status, _) = s

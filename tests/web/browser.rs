@@ -1,6 +1,7 @@
 //! Real-browser tests: headless Chromium driven over WebDriver (chromedriver, started by the test on a free
 //! port; `scripts/lib/ensure-chromium.sh` installs both). When chromedriver is absent the tests say so and
-//! pass without running. Screenshots of the main pages land in `target/screenshots/` for reviewers.
+//! pass without running, or fail where skips are forbidden (`CI`, scripts/test.sh). Screenshots of the main
+//! pages land in `target/screenshots/` for reviewers.
 //!
 //! The flow: log in, request a three-node cluster from the template, watch the dashboard turn green on the
 //! simulated Kubernetes (htmx refreshes it, no reload), scale to 5, restart, delete by typing the name, and
@@ -16,6 +17,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use sqlx::PgPool;
 
+use crate::skip::skip_or_fail;
 use crate::{Fixture, PASSWORD, ROOMY};
 
 const CHROMEDRIVER: &str = "chromedriver";
@@ -50,8 +52,9 @@ fn screenshots_dir() -> PathBuf {
 }
 
 impl Browser {
-    /// Start chromedriver and a headless Chromium; `None` (with a message) when chromedriver is missing.
-    async fn start() -> Option<Self> {
+    /// Start chromedriver and a headless Chromium for `test`; `None` when chromedriver is missing (after
+    /// [`skip_or_fail`], which panics where skips are forbidden).
+    async fn start(test: &str) -> Option<Self> {
         if Command::new(CHROMEDRIVER)
             .arg("--version")
             .stdout(Stdio::null())
@@ -59,8 +62,11 @@ impl Browser {
             .status()
             .is_err()
         {
-            eprintln!(
-                "SKIPPED: `{CHROMEDRIVER}` is not installed; run scripts/lib/ensure-chromium.sh to run the browser tests"
+            skip_or_fail(
+                test,
+                &format!(
+                    "`{CHROMEDRIVER}` is not installed (scripts/lib/ensure-chromium.sh installs it)"
+                ),
             );
             return None;
         }
@@ -238,7 +244,7 @@ impl Browser {
 #[sqlx::test]
 async fn request_watch_scale_restart_delete_in_a_browser(pool: PgPool) {
     let f = Fixture::new(pool, ROOMY, 200).await;
-    let Some(b) = Browser::start().await else {
+    let Some(b) = Browser::start("request_watch_scale_restart_delete_in_a_browser").await else {
         return;
     };
     let base = f.app.url("");
@@ -459,7 +465,8 @@ async fn request_watch_scale_restart_delete_in_a_browser(pool: PgPool) {
 async fn over_quota_request_is_refused_at_the_field_in_a_browser(pool: PgPool) {
     let limits = Resources { nodes: 5, ..ROOMY };
     let f = Fixture::new(pool, limits, 200).await;
-    let Some(b) = Browser::start().await else {
+    let Some(b) = Browser::start("over_quota_request_is_refused_at_the_field_in_a_browser").await
+    else {
         return;
     };
     let base = f.app.url("");

@@ -9,7 +9,8 @@ use esaas::tenants::Role;
 use esaas::tenants::quota::Resources;
 use sqlx::PgPool;
 
-use crate::{Fixture, ROOMY, assert_csp_clean};
+use crate::common::poll::eventually;
+use crate::{Fixture, ROOMY, assert_csp_clean, es_resource};
 
 #[sqlx::test]
 async fn scale_goes_through_a_confirmation_page_with_the_quota(pool: PgPool) {
@@ -198,6 +199,43 @@ async fn upgrade_offers_only_allowed_targets(pool: PgPool) {
         )
         .await;
     assert_eq!(status, 303, "{location}");
+    assert_eq!(location, "/t/acme/clusters/logs");
+    // The effect: the upgrade ran, the spec in Postgres and the Elasticsearch resource name 8.19.7, and
+    // the observed version follows.
+    f.wait_settled("logs", "green").await;
+    let (db_version, state): (String, String) = sqlx::query_as(
+        "SELECT c.spec->>'version', o.state FROM clusters c JOIN operations o ON o.cluster_id = c.id \
+         WHERE c.name = 'logs' AND o.kind = 'upgrade'",
+    )
+    .fetch_one(&f.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (db_version.as_str(), state.as_str()),
+        ("8.19.7", "succeeded")
+    );
+    let es = kube::Api::<kube::api::DynamicObject>::namespaced_with(
+        f.app.state.kube.client.clone(),
+        "esaas-acme",
+        &es_resource(),
+    )
+    .get("logs")
+    .await
+    .expect("the Elasticsearch resource");
+    assert_eq!(es.data["spec"]["version"], "8.19.7", "{:?}", es.data);
+    eventually(
+        Duration::from_secs(10),
+        "observed version 8.19.7",
+        || async {
+            let observed: String =
+                sqlx::query_scalar("SELECT observed_version FROM clusters WHERE name = 'logs'")
+                    .fetch_one(&f.app.pool)
+                    .await
+                    .unwrap();
+            (observed == "8.19.7").then_some(())
+        },
+    )
+    .await;
 }
 
 #[sqlx::test]

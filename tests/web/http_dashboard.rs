@@ -1,10 +1,13 @@
 //! The dashboard and its live fragment over HTTP: what it shows for a green cluster, the stale-status
 //! warning, the credentials reveal, and who sees what (viewers, other tenants).
 
+use std::time::Duration;
+
 use esaas::tenants::Role;
 use sqlx::PgPool;
 
-use crate::{Fixture, ROOMY, assert_csp_clean, create_tenant};
+use crate::common::poll::eventually;
+use crate::{Fixture, ROOMY, assert_csp_clean, create_tenant, elastic_password};
 
 #[sqlx::test]
 async fn dashboard_shows_a_green_cluster(pool: PgPool) {
@@ -47,13 +50,19 @@ async fn dashboard_shows_a_green_cluster(pool: PgPool) {
     ] {
         assert!(html.contains(needle), "missing {needle:?}");
     }
-    // Three ready pods in the pod table.
-    assert_eq!(
-        html.matches("<span class=\"badge badge-green\">ready</span>")
-            .count(),
-        3 + 1,
-        "3 ES pods + Kibana"
-    );
+    // Three ready pods and Kibana in the pod table (pod events may arrive just after the completion).
+    eventually(
+        Duration::from_secs(10),
+        "3 ES pods + Kibana ready",
+        || async {
+            let (_, html) = owner.get(&f.app, "/t/acme/clusters/logs").await;
+            let ready = html
+                .matches("<span class=\"badge badge-green\">ready</span>")
+                .count();
+            (ready == 3 + 1).then_some(())
+        },
+    )
+    .await;
     assert!(!html.contains("id=\"stale-warning\""), "fresh status");
 
     // The live fragment is the same part, alone.
@@ -132,12 +141,14 @@ async fn reveal_shows_the_password_once_and_audits(pool: PgPool) {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let html = r.text().await.unwrap();
-    let start = html
-        .find("id=\"password\" class=\"secret\">")
-        .expect("password shown")
-        + 28;
+    let marker = "id=\"password\" class=\"secret\">";
+    let start = html.find(marker).expect("password shown") + marker.len();
     let password = &html[start..start + html[start..].find('<').unwrap()];
-    assert!(password.len() >= 8, "{password}");
+    assert_eq!(
+        password,
+        elastic_password(&f.app, "logs").await,
+        "the password shown is the one in the cluster's Secret"
+    );
     let (_, again) = member.get(&f.app, "/t/acme/clusters/logs").await;
     assert!(
         !again.contains(password),

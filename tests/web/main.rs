@@ -1,6 +1,7 @@
 //! The cluster pages: over HTTP against a portal on a loopback port (one fresh database per test, the
 //! simulated Kubernetes and the background tasks running), and in a real browser (headless Chromium driven
-//! through chromedriver; skipped with a message when chromedriver is not installed).
+//! through chromedriver; skipped with a message when chromedriver is not installed, a failure when `CI` or
+//! `ESAAS_TEST_NO_SKIP` is set).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -10,6 +11,8 @@ mod http_actions;
 mod http_dashboard;
 mod http_list_form;
 mod http_stalls;
+#[path = "../common/skip.rs"]
+mod skip;
 
 use std::time::Duration;
 
@@ -140,6 +143,30 @@ impl Fixture {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// The Elasticsearch custom resource, for reading what the portal applied to the simulated Kubernetes.
+pub fn es_resource() -> kube::api::ApiResource {
+    kube::api::ApiResource::from_gvk_with_plural(
+        &kube::api::GroupVersionKind::gvk("elasticsearch.k8s.elastic.co", "v1", "Elasticsearch"),
+        "elasticsearches",
+    )
+}
+
+/// The password in the `elastic` user's Secret of `cluster` in tenant `acme` (what the reveal must show).
+pub async fn elastic_password(app: &TestApp, cluster: &str) -> String {
+    let secret = kube::Api::<k8s_openapi::api::core::v1::Secret>::namespaced(
+        app.state.kube.client.clone(),
+        "esaas-acme",
+    )
+    .get(&format!("{cluster}-es-elastic-user"))
+    .await
+    .expect("the elastic user's Secret");
+    let bytes = secret
+        .data
+        .and_then(|d| d.get("elastic").cloned())
+        .expect("the elastic key");
+    String::from_utf8(bytes.0).expect("a UTF-8 password")
 }
 
 /// Insert a tenant directly.

@@ -1,17 +1,43 @@
 //! Rolling changes (restart trigger, version upgrade) one pod at a time, and a failing pod keeping health not green.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
-use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use serde_json::json;
 
 use esaas::k8s::sim::{Sim, SimOptions};
 
-use super::{es_ar, es_object, es_status, is_ready, ready_pods, wait_green};
+use super::{cluster_pods, es_ar, es_object, es_status, is_ready, wait_green};
 use crate::common::{eventually, with_controllers};
+use crate::ready_watch::ReadyWatch;
+
+/// Every `status.health` Elasticsearch `name` reports from now on, in order (from a watch).
+async fn watch_healths(api: &Api<DynamicObject>, name: &str) -> Arc<Mutex<Vec<String>>> {
+    let rv = api
+        .get(name)
+        .await
+        .expect("get")
+        .resource_version()
+        .expect("resourceVersion");
+    let params = WatchParams::default()
+        .fields(&format!("metadata.name={name}"))
+        .timeout(290);
+    let mut stream = api.watch(&params, &rv).await.expect("watch").boxed();
+    let healths = Arc::new(Mutex::new(Vec::new()));
+    let seen = healths.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(WatchEvent::Modified(o))) = stream.try_next().await {
+            let health = o.data["status"]["health"].as_str().unwrap_or("").to_owned();
+            seen.lock().unwrap().push(health);
+        }
+    });
+    healths
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_trigger_rolls_one_pod_at_a_time() {
@@ -26,46 +52,60 @@ async fn restart_trigger_rolls_one_pod_at_a_time() {
         .await
         .expect("create");
     wait_green(&api, "rr", 3).await;
-    let before: BTreeMap<String, String> = ready_pods(&client, "default", "rr")
+    let before: BTreeMap<String, String> = cluster_pods(&client, "default", "rr")
         .await
         .iter()
         .map(|p| (p.name_any(), p.uid().unwrap_or_default()))
         .collect();
     assert_eq!(before.len(), 3);
+    // Every change of the pods and of the Elasticsearch status is seen through watches, not sampled.
+    let watch = ReadyWatch::start(
+        Api::default_namespaced(client.clone()),
+        "elasticsearch.k8s.elastic.co/cluster-name=rr",
+    )
+    .await;
+    let healths = watch_healths(&api, "rr").await;
     let annotate = json!({ "metadata": { "annotations": { "eck.k8s.elastic.co/restart-trigger": "2024-01-01T00:00:00Z" } } });
     api.patch("rr", &PatchParams::default(), &Patch::Merge(annotate))
         .await
         .expect("annotate");
-    let mut min_ready = 3;
-    let mut saw_not_green = false;
-    let start = std::time::Instant::now();
-    loop {
-        let pods = ready_pods(&client, "default", "rr").await;
-        let ready = pods.iter().filter(|p| is_ready(p)).count();
-        min_ready = min_ready.min(ready);
-        assert!(ready >= 2, "never fewer than count-1 Ready, saw {ready}");
-        saw_not_green |= es_status(&api, "rr").await["health"] != "green";
-        let replaced = pods
-            .iter()
-            .filter(|p| before.get(&p.name_any()) != p.uid().as_ref())
-            .count();
-        let annotated = pods.iter().all(|p| {
-            p.annotations()
-                .get("eck.k8s.elastic.co/restart-trigger")
-                .is_some()
-        });
-        if replaced == 3 && ready == 3 && annotated {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "restart did not finish"
-        );
-        tokio::time::sleep(Duration::from_millis(3)).await;
-    }
-    assert_eq!(min_ready, 2, "pods were restarted one at a time");
-    assert!(saw_not_green, "health leaves green during the restart");
+    let after = eventually(
+        Duration::from_secs(20),
+        "every pod replaced, annotated and Ready",
+        || async {
+            let pods = cluster_pods(&client, "default", "rr").await;
+            let done = pods.len() == 3
+                && pods.iter().all(|p| {
+                    before.get(&p.name_any()) != p.uid().as_ref()
+                        && is_ready(p)
+                        && p.annotations()
+                            .contains_key("eck.k8s.elastic.co/restart-trigger")
+                });
+            done.then(|| {
+                pods.iter()
+                    .map(|p| (p.name_any(), (p.uid().unwrap_or_default(), true)))
+                    .collect::<BTreeMap<_, _>>()
+            })
+        },
+    )
+    .await;
+    // The watch has caught up with the end state, so its minimum covers the whole restart.
+    eventually(Duration::from_secs(5), "the watch caught up", || async {
+        (watch.pods() == after).then_some(())
+    })
+    .await;
+    assert_eq!(watch.min_ready(), 2, "pods were restarted one at a time");
     wait_green(&api, "rr", 3).await;
+    eventually(
+        Duration::from_secs(5),
+        "health left green during the restart and came back",
+        || async {
+            let seen = healths.lock().unwrap();
+            let left = seen.iter().position(|h| h != "green")?;
+            seen[left..].iter().any(|h| h == "green").then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,7 +138,7 @@ async fn version_upgrade_rolls_and_reports_version() {
     })
     .await;
     assert_eq!(s["observedGeneration"], 2);
-    for p in ready_pods(&client, "default", "up").await {
+    for p in cluster_pods(&client, "default", "up").await {
         let image = p
             .spec
             .and_then(|s| s.containers.first().and_then(|c| c.image.clone()))

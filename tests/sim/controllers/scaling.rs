@@ -9,7 +9,7 @@ use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
-use super::{es_ar, es_object, pod_names, ready_pods, wait_green};
+use super::{cluster_pods, es_ar, es_object, pod_names, wait_green};
 use crate::common::{eventually, with_controllers};
 
 async fn scale(api: &Api<DynamicObject>, name: &str, count: i64) {
@@ -31,11 +31,11 @@ async fn scale_up_and_down() {
     scale(&api, "sc", 5).await;
     let s = wait_green(&api, "sc", 5).await;
     assert_eq!(s["observedGeneration"], 2);
-    assert_eq!(ready_pods(&client, "default", "sc").await.len(), 5);
+    assert_eq!(cluster_pods(&client, "default", "sc").await.len(), 5);
     scale(&api, "sc", 2).await;
     wait_green(&api, "sc", 2).await;
     let names = eventually(Duration::from_secs(10), "two pods left", || async {
-        let pods = ready_pods(&client, "default", "sc").await;
+        let pods = cluster_pods(&client, "default", "sc").await;
         (pods.len() == 2).then(|| pod_names(&pods))
     })
     .await;
@@ -83,25 +83,29 @@ async fn deleting_elasticsearch_cascades() {
     let pvcs: Api<PersistentVolumeClaim> = Api::default_namespaced(client.clone());
     let left = || async {
         let mut left = Vec::new();
-        if sts.get_opt("del-es-default").await.ok().flatten().is_some() {
+        if sts
+            .get_opt("del-es-default")
+            .await
+            .expect("get sts")
+            .is_some()
+        {
             left.push("statefulset".to_string());
         }
         left.extend(
-            ready_pods(&client, "default", "del")
+            cluster_pods(&client, "default", "del")
                 .await
                 .iter()
                 .map(|p| p.name_any()),
         );
         for s in ["del-es-http", "del-es-transport"] {
-            if svcs.get_opt(s).await.ok().flatten().is_some() {
+            if svcs.get_opt(s).await.expect("get service").is_some() {
                 left.push(s.to_string());
             }
         }
         if secrets
             .get_opt("del-es-elastic-user")
             .await
-            .ok()
-            .flatten()
+            .expect("get secret")
             .is_some()
         {
             left.push("secret".into());
@@ -109,8 +113,8 @@ async fn deleting_elasticsearch_cascades() {
         let claims = pvcs
             .list(&ListParams::default().labels("elasticsearch.k8s.elastic.co/cluster-name=del"))
             .await
-            .map(|l| l.items)
-            .unwrap_or_default();
+            .expect("list claims")
+            .items;
         left.extend(claims.iter().map(|c| c.name_any()));
         left
     };
@@ -126,5 +130,5 @@ async fn deleting_elasticsearch_cascades() {
     // Nothing comes back.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(svcs.get_opt("del-es-http").await.expect("get").is_none());
-    assert!(ready_pods(&client, "default", "del").await.is_empty());
+    assert!(cluster_pods(&client, "default", "del").await.is_empty());
 }
