@@ -165,7 +165,7 @@ async fn resize_and_upgrade(pool: PgPool) {
         memory_mib: set.memory_mib * 2,
         storage_gib: set.storage_gib + 10,
     };
-    let op = service::resize(&env.state, &env.caller, "app", set.name.as_str(), size)
+    let op = service::resize(&env.state, &env.caller, "app", set.name.as_str(), size.into())
         .await
         .unwrap();
     assert_succeeded(&env.wait(&op).await);
@@ -185,7 +185,7 @@ async fn resize_and_upgrade(pool: PgPool) {
         storage_gib: 1,
         ..size
     };
-    let err = service::resize(&env.state, &env.caller, "app", set.name.as_str(), shrink)
+    let err = service::resize(&env.state, &env.caller, "app", set.name.as_str(), shrink.into())
         .await
         .unwrap_err();
     assert!(
