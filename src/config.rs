@@ -8,11 +8,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use secrecy::SecretString;
 
+use crate::api::rate_limit::{self, RateLimit};
 use crate::monitoring::notifications::settings::{
     DeliverySettings, NotificationSettings, SmtpSettings, SmtpTls, WebhookPolicy, parse_network,
     parse_networks,
 };
-use crate::api::rate_limit::{self, RateLimit};
 use crate::request_meta::TrustedProxies;
 
 /// Which Kubernetes the portal drives.
@@ -113,96 +113,121 @@ impl Vars<'_> {
         (self.0)(name).filter(|v| !v.trim().is_empty())
     }
 
-/// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`.
-fn bool_var(&self, name: &str, default: bool) -> anyhow::Result<bool> {
-    match self.var(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        None => Ok(default),
-        Some("1" | "true" | "yes" | "on") => Ok(true),
-        Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => bail!("{name}={other:?} is invalid: use 1 or 0"),
-    }
-}
-
-fn parse_var<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match self.var(name) {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{name}={v:?} is invalid: {e}")),
-    }
-}
-
-/// A yes/no variable: `1`, `true`, `yes` or `0`, `false`, `no` (default no).
-fn parse_flag(&self, name: &str) -> anyhow::Result<bool> {
-    match self.var(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("0" | "false" | "no") => Ok(false),
-        Some("1" | "true" | "yes") => Ok(true),
-        Some(other) => bail!("{name}={other:?} is invalid: use 1 or 0"),
-    }
-}
-
-/// The notification settings from `ESAAS_WEBHOOK_*`, `ESAAS_KUBE_SERVICE_CIDR`, `ESAAS_SMTP_*` and
-/// `ESAAS_NOTIFY_*`.
-fn notifications(&self) -> anyhow::Result<NotificationSettings> {
-    let defaults = WebhookPolicy::default();
-    let webhook = WebhookPolicy {
-        allow_http: self.bool_var("ESAAS_WEBHOOK_ALLOW_HTTP", false)?,
-        allowed_networks: parse_networks(
-            &self.var("ESAAS_WEBHOOK_ALLOWED_NETWORKS").unwrap_or_default(),
-        )
-        .map_err(|e| anyhow::anyhow!("ESAAS_WEBHOOK_ALLOWED_NETWORKS is invalid: {e}"))?,
-        kube_service_network: match self.var("ESAAS_KUBE_SERVICE_CIDR") {
-            None => defaults.kube_service_network,
-            Some(v) => parse_network(v.trim())
-                .map_err(|e| anyhow::anyhow!("ESAAS_KUBE_SERVICE_CIDR is invalid: {e}"))?,
-        },
-        timeout: Duration::from_secs(self.parse_var("ESAAS_WEBHOOK_TIMEOUT_SECS", 10)?.max(1)),
-    };
-    let smtp = match self.var("ESAAS_SMTP_HOST") {
-        None => None,
-        Some(host) => {
-            let tls = SmtpTls::parse(&self.var("ESAAS_SMTP_TLS").unwrap_or_else(|| "starttls".into()))
-                .map_err(|e| anyhow::anyhow!("ESAAS_SMTP_TLS is invalid: {e}"))?;
-            let credentials = match (self.var("ESAAS_SMTP_USERNAME"), self.var("ESAAS_SMTP_PASSWORD")) {
-                (Some(user), Some(password)) => Some((user, SecretString::from(password))),
-                (None, None) => None,
-                _ => bail!("set both ESAAS_SMTP_USERNAME and ESAAS_SMTP_PASSWORD, or neither"),
-            };
-            if credentials.is_some() && tls == SmtpTls::None {
-                bail!(
-                    "ESAAS_SMTP_TLS=none would send the SMTP password in clear: use starttls or tls"
-                );
-            }
-            Some(SmtpSettings {
-                host: host.trim().to_owned(),
-                port: self.parse_var("ESAAS_SMTP_PORT", tls.default_port())?,
-                tls,
-                credentials,
-                from: self.var("ESAAS_SMTP_FROM")
-                    .context("ESAAS_SMTP_FROM is required when ESAAS_SMTP_HOST is set")?,
-                timeout: Duration::from_secs(self.parse_var("ESAAS_SMTP_TIMEOUT_SECS", 20)?.max(1)),
-            })
+    /// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`.
+    fn bool_var(&self, name: &str, default: bool) -> anyhow::Result<bool> {
+        match self
+            .var(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None => Ok(default),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => bail!("{name}={other:?} is invalid: use 1 or 0"),
         }
-    };
-    let d = DeliverySettings::default();
-    let delivery = DeliverySettings {
-        max_attempts: self.parse_var("ESAAS_NOTIFY_MAX_ATTEMPTS", d.max_attempts)?.max(1),
-        backoff_base: Duration::from_millis(self.parse_var("ESAAS_NOTIFY_BACKOFF_MS", 5000)?),
-        backoff_max: Duration::from_secs(self.parse_var("ESAAS_NOTIFY_BACKOFF_MAX_SECS", 3600)?),
-        concurrency: self.parse_var("ESAAS_NOTIFY_CONCURRENCY", d.concurrency)?,
-        poll_interval: Duration::from_millis(self.parse_var("ESAAS_NOTIFY_POLL_MS", 2000)?.max(10)),
-    };
-    Ok(NotificationSettings {
-        webhook,
-        smtp,
-        delivery,
-    })
-}
+    }
 
+    fn parse_var<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.var(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{name}={v:?} is invalid: {e}")),
+        }
+    }
+
+    /// A yes/no variable: `1`, `true`, `yes` or `0`, `false`, `no` (default no).
+    fn parse_flag(&self, name: &str) -> anyhow::Result<bool> {
+        match self
+            .var(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("0" | "false" | "no") => Ok(false),
+            Some("1" | "true" | "yes") => Ok(true),
+            Some(other) => bail!("{name}={other:?} is invalid: use 1 or 0"),
+        }
+    }
+
+    /// The notification settings from `ESAAS_WEBHOOK_*`, `ESAAS_KUBE_SERVICE_CIDR`, `ESAAS_SMTP_*` and
+    /// `ESAAS_NOTIFY_*`.
+    fn notifications(&self) -> anyhow::Result<NotificationSettings> {
+        let defaults = WebhookPolicy::default();
+        let webhook = WebhookPolicy {
+            allow_http: self.bool_var("ESAAS_WEBHOOK_ALLOW_HTTP", false)?,
+            allowed_networks: parse_networks(
+                &self
+                    .var("ESAAS_WEBHOOK_ALLOWED_NETWORKS")
+                    .unwrap_or_default(),
+            )
+            .map_err(|e| anyhow::anyhow!("ESAAS_WEBHOOK_ALLOWED_NETWORKS is invalid: {e}"))?,
+            kube_service_network: match self.var("ESAAS_KUBE_SERVICE_CIDR") {
+                None => defaults.kube_service_network,
+                Some(v) => parse_network(v.trim())
+                    .map_err(|e| anyhow::anyhow!("ESAAS_KUBE_SERVICE_CIDR is invalid: {e}"))?,
+            },
+            timeout: Duration::from_secs(self.parse_var("ESAAS_WEBHOOK_TIMEOUT_SECS", 10)?.max(1)),
+        };
+        let smtp = match self.var("ESAAS_SMTP_HOST") {
+            None => None,
+            Some(host) => {
+                let tls = SmtpTls::parse(
+                    &self
+                        .var("ESAAS_SMTP_TLS")
+                        .unwrap_or_else(|| "starttls".into()),
+                )
+                .map_err(|e| anyhow::anyhow!("ESAAS_SMTP_TLS is invalid: {e}"))?;
+                let credentials = match (
+                    self.var("ESAAS_SMTP_USERNAME"),
+                    self.var("ESAAS_SMTP_PASSWORD"),
+                ) {
+                    (Some(user), Some(password)) => Some((user, SecretString::from(password))),
+                    (None, None) => None,
+                    _ => bail!("set both ESAAS_SMTP_USERNAME and ESAAS_SMTP_PASSWORD, or neither"),
+                };
+                if credentials.is_some() && tls == SmtpTls::None {
+                    bail!(
+                        "ESAAS_SMTP_TLS=none would send the SMTP password in clear: use starttls or tls"
+                    );
+                }
+                Some(SmtpSettings {
+                    host: host.trim().to_owned(),
+                    port: self.parse_var("ESAAS_SMTP_PORT", tls.default_port())?,
+                    tls,
+                    credentials,
+                    from: self
+                        .var("ESAAS_SMTP_FROM")
+                        .context("ESAAS_SMTP_FROM is required when ESAAS_SMTP_HOST is set")?,
+                    timeout: Duration::from_secs(
+                        self.parse_var("ESAAS_SMTP_TIMEOUT_SECS", 20)?.max(1),
+                    ),
+                })
+            }
+        };
+        let d = DeliverySettings::default();
+        let delivery = DeliverySettings {
+            max_attempts: self
+                .parse_var("ESAAS_NOTIFY_MAX_ATTEMPTS", d.max_attempts)?
+                .max(1),
+            backoff_base: Duration::from_millis(self.parse_var("ESAAS_NOTIFY_BACKOFF_MS", 5000)?),
+            backoff_max: Duration::from_secs(
+                self.parse_var("ESAAS_NOTIFY_BACKOFF_MAX_SECS", 3600)?,
+            ),
+            concurrency: self.parse_var("ESAAS_NOTIFY_CONCURRENCY", d.concurrency)?,
+            poll_interval: Duration::from_millis(
+                self.parse_var("ESAAS_NOTIFY_POLL_MS", 2000)?.max(10),
+            ),
+        };
+        Ok(NotificationSettings {
+            webhook,
+            smtp,
+            delivery,
+        })
+    }
 }
 
 impl Config {
@@ -220,7 +245,9 @@ impl Config {
             "DATABASE_URL is not set (scripts/run.sh starts a local PostgreSQL and sets it for you)",
         )?;
         let listen: SocketAddr = env.parse_var("ESAAS_LISTEN", "127.0.0.1:8080".parse()?)?;
-        let public_url = env.var("ESAAS_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = env
+            .var("ESAAS_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{listen}"));
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("ESAAS_PUBLIC_URL must start with http:// or https://");
         }
@@ -229,7 +256,8 @@ impl Config {
             Some("kubeconfig") => KubeMode::Kubeconfig,
             Some(other) => bail!("ESAAS_KUBE={other:?} is invalid: use sim or kubeconfig"),
             None => {
-                let home_config = env.var("HOME")
+                let home_config = env
+                    .var("HOME")
                     .map(|h| std::path::Path::new(&h).join(".kube/config").exists())
                     .unwrap_or(false);
                 if env.var("KUBECONFIG").is_some() || home_config {
@@ -264,10 +292,9 @@ impl Config {
             log_json,
             kube_mode,
             sim_listen,
-            sim_kubelet_delay: Duration::from_millis(env.parse_var(
-                "ESAAS_SIM_KUBELET_DELAY_MS",
-                2000,
-            )?),
+            sim_kubelet_delay: Duration::from_millis(
+                env.parse_var("ESAAS_SIM_KUBELET_DELAY_MS", 2000)?,
+            ),
             resync_interval: Duration::from_secs(env.parse_var("ESAAS_RESYNC_INTERVAL_SECS", 60)?),
             stall_timeout: Duration::from_secs(env.parse_var("ESAAS_STALL_TIMEOUT_SECS", 600)?),
             reconciler_workers: env.parse_var("ESAAS_RECONCILER_WORKERS", 4)?,
@@ -277,7 +304,9 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("ESAAS_TRUSTED_PROXIES is invalid: {e}"))?,
             metrics_token: env.var("ESAAS_METRICS_TOKEN").map(SecretString::from),
             sim_listen_allow_remote: env.parse_flag("ESAAS_SIM_LISTEN_ALLOW_REMOTE")?,
-            kube_read_timeout: Duration::from_secs(env.parse_var("ESAAS_KUBE_READ_TIMEOUT_SECS", 10)?),
+            kube_read_timeout: Duration::from_secs(
+                env.parse_var("ESAAS_KUBE_READ_TIMEOUT_SECS", 10)?,
+            ),
             audit_failed_login_retention: Duration::from_secs(
                 86_400 * env.parse_var::<u64>("ESAAS_AUDIT_FAILED_LOGIN_RETENTION_DAYS", 90)?,
             ),
@@ -384,7 +413,10 @@ mod tests {
         assert_eq!(config.api_rate_limit, Some(RateLimit::default()));
         assert_eq!(config.api_read_cache, Duration::from_millis(250));
         assert!(config.metrics_token.is_none(), "a blank token is no token");
-        assert!(config.notifications.smtp.is_none(), "a blank host is no relay");
+        assert!(
+            config.notifications.smtp.is_none(),
+            "a blank host is no relay"
+        );
     }
 
     #[test]
@@ -456,9 +488,10 @@ mod tests {
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut found = Vec::new();
         walk(&src, &mut found);
-        found.retain(|at| {
-            !(at.contains("src/config.rs:") || at.contains("src/k8s/target.rs:"))
-        });
-        assert!(found.is_empty(), "environment read outside config.rs: {found:?}");
+        found.retain(|at| !(at.contains("src/config.rs:") || at.contains("src/k8s/target.rs:")));
+        assert!(
+            found.is_empty(),
+            "environment read outside config.rs: {found:?}"
+        );
     }
 }

@@ -32,7 +32,9 @@ async fn race(
         .await
         .unwrap();
     let mut tx = wide.begin().await.unwrap();
-    let cluster = repo::lock_by_name(&mut tx, tenant_id, "logs").await.unwrap();
+    let cluster = repo::lock_by_name(&mut tx, tenant_id, "logs")
+        .await
+        .unwrap();
     let start = Arc::new(tokio::sync::Barrier::new(2));
     let task = {
         let start = start.clone();
@@ -55,18 +57,28 @@ async fn race(
             break;
         }
         assert!(!task.is_finished(), "the request did not wait for the lock");
-        assert!(Instant::now() < deadline, "the request never reached the lock");
+        assert!(
+            Instant::now() < deadline,
+            "the request never reached the lock"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let mut spec = cluster.spec.clone();
     other(&mut spec);
-    repo::update_spec(&mut tx, cluster.id, &spec, cluster.restart_trigger.as_deref())
-        .await
-        .unwrap();
+    repo::update_spec(
+        &mut tx,
+        cluster.id,
+        &spec,
+        cluster.restart_trigger.as_deref(),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let status = task.await.unwrap();
     let mut conn = wide.acquire().await.unwrap();
-    let after = repo::get_by_name(&mut conn, tenant_id, "logs").await.unwrap();
+    let after = repo::get_by_name(&mut conn, tenant_id, "logs")
+        .await
+        .unwrap();
     drop(conn);
     wide.close().await;
     (status, after.spec)

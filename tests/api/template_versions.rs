@@ -10,11 +10,13 @@ use sqlx::PgPool;
 use crate::{Api, PASSWORD};
 
 async fn version_of(api: &Api, name: &str) -> String {
-    sqlx::query_scalar("SELECT spec->>'version' FROM clusters WHERE name = $1 AND deleted_at IS NULL")
-        .bind(name)
-        .fetch_one(api.pool())
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT spec->>'version' FROM clusters WHERE name = $1 AND deleted_at IS NULL",
+    )
+    .bind(name)
+    .fetch_one(api.pool())
+    .await
+    .unwrap()
 }
 
 /// Only these versions are offered.
@@ -101,7 +103,12 @@ async fn the_form_and_the_api_start_a_template_on_the_same_version(pool: PgPool)
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            r.text().await.unwrap()
+        );
         assert_eq!(version_of(&api, &from_form).await, expected);
     }
 }

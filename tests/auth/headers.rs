@@ -119,7 +119,11 @@ async fn static_files_are_gzipped_but_pages_are_not(pool: PgPool) {
 #[sqlx::test]
 async fn static_files_are_served_from_the_configured_directory(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("probe.txt"), "from the configured directory").unwrap();
+    std::fs::write(
+        dir.path().join("probe.txt"),
+        "from the configured directory",
+    )
+    .unwrap();
     let path = dir.path().to_owned();
     let app = TestApp::spawn_with(pool, |c| c.static_dir = path).await;
     let r = plain_client()

@@ -94,7 +94,12 @@ mod tests {
             }
         );
         let errors = change.resolve(&spec, "nope").unwrap_err();
-        assert!(errors.get("node_set").unwrap().contains("node sets: default"));
+        assert!(
+            errors
+                .get("node_set")
+                .unwrap()
+                .contains("node sets: default")
+        );
     }
 
     #[test]
