@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Run every test of the portal. Makes sure a PostgreSQL is reachable (starts the project-local one when
-# DATABASE_URL is not set), installs what the kubectl, browser and API-fuzz tests need when missing, and builds
-# from the committed `.sqlx/` query data (no database needed at compile time). Each database test gets its own
-# fresh database (sqlx::test creates and drops it).
+# Run every test of the portal (arguments go to `cargo test`, e.g. `--test api partial_changes`). Unless
+# DATABASE_URL is set, the run gets a PostgreSQL server of its own (a fresh data directory and a free port,
+# deleted at exit), so overlapping runs, from this checkout or another, cannot drop each other's test
+# databases. With DATABASE_URL set that server is used as it is: give each concurrent run its own server.
+# Installs what the kubectl, browser and API-fuzz tests need when missing, and builds from the committed `.sqlx/` query
+# data (no database needed at compile time). Each database test gets its own fresh database (sqlx::test
+# creates and drops it). Tests take every setting from the `Config` they build, never from the environment or
+# a `.env` file; sqlx's test support does read a `.env` (through dotenvy, not optional in sqlx 0.9), but only
+# for DATABASE_URL, which this script always sets first.
 #
 # No test may skip itself here: ESAAS_TEST_NO_SKIP=1 turns a missing prerequisite (kubectl, chromedriver, the
 # ECK CRDs) into a failure, and a test marked #[ignore] fails the run. The last line is the total over every
@@ -10,7 +15,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
-ensure_postgres
+if [ -n "${DATABASE_URL:-}" ]; then
+  echo "Using DATABASE_URL from the environment." >&2
+else
+  start_run_postgres
+fi
 for extra in scripts/lib/ensure-*.sh; do
   [ -f "$extra" ] && bash "$extra"
 done

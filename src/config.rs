@@ -2,11 +2,13 @@
 //! nothing else in the portal reads the environment.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use secrecy::SecretString;
 
+use crate::api::rate_limit::{self, RateLimit};
 use crate::k8s::sim::SimNodes;
 use crate::monitoring::notifications::settings::{
     DeliverySettings, NotificationSettings, SmtpSettings, SmtpTls, WebhookPolicy, parse_network,
@@ -80,179 +82,257 @@ pub struct Config {
     /// `ESAAS_AUDIT_FAILED_LOGIN_RETENTION_DAYS`: audit rows of failed logins older than this are deleted by the
     /// hourly housekeeping (default 90; 0 keeps them for ever).
     pub audit_failed_login_retention: Duration,
+    /// `ESAAS_API_RATE_LIMIT`: the REST API's per-token rate limit, `<requests per second>:<burst>` or `off`
+    /// (`None`; default 20:100).
+    pub api_rate_limit: Option<RateLimit>,
+    /// `ESAAS_API_READ_CACHE_MS`: how long the REST API reuses a read of one cluster for the same user
+    /// (default 250; 0 disables it).
+    pub api_read_cache: Duration,
+    /// `ESAAS_STATIC_DIR`: the directory of static files (unset or blank: `./static` when it exists, else the
+    /// source tree's `static/`).
+    pub static_dir: PathBuf,
     /// Notification channels: webhook guards (`ESAAS_WEBHOOK_*`, `ESAAS_KUBE_SERVICE_CIDR`), the SMTP relay
     /// (`ESAAS_SMTP_*`) and delivery retries (`ESAAS_NOTIFY_*`); see `.env.sample`.
     pub notifications: NotificationSettings,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
+/// Default of `ESAAS_API_READ_CACHE_MS`.
+const DEFAULT_READ_CACHE_MS: u64 = 250;
 
-/// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`.
-fn bool_var(name: &str, default: bool) -> anyhow::Result<bool> {
-    match var(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        None => Ok(default),
-        Some("1" | "true" | "yes" | "on") => Ok(true),
-        Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => bail!("{name}={other:?} is invalid: use 1 or 0"),
+/// The static files when `ESAAS_STATIC_DIR` is not set: `./static` when it exists, else the source tree's.
+fn default_static_dir() -> PathBuf {
+    let local = PathBuf::from("static");
+    if local.is_dir() {
+        return local;
     }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
 }
 
-/// The notification settings from `ESAAS_WEBHOOK_*`, `ESAAS_KUBE_SERVICE_CIDR`, `ESAAS_SMTP_*` and
-/// `ESAAS_NOTIFY_*`.
-fn notifications_from_env() -> anyhow::Result<NotificationSettings> {
-    let defaults = WebhookPolicy::default();
-    let webhook = WebhookPolicy {
-        allow_http: bool_var("ESAAS_WEBHOOK_ALLOW_HTTP", false)?,
-        allowed_networks: parse_networks(
-            &var("ESAAS_WEBHOOK_ALLOWED_NETWORKS").unwrap_or_default(),
-        )
-        .map_err(|e| anyhow::anyhow!("ESAAS_WEBHOOK_ALLOWED_NETWORKS is invalid: {e}"))?,
-        kube_service_network: match var("ESAAS_KUBE_SERVICE_CIDR") {
-            None => defaults.kube_service_network,
-            Some(v) => parse_network(v.trim())
-                .map_err(|e| anyhow::anyhow!("ESAAS_KUBE_SERVICE_CIDR is invalid: {e}"))?,
-        },
-        timeout: Duration::from_secs(parse_var("ESAAS_WEBHOOK_TIMEOUT_SECS", 10)?.max(1)),
-    };
-    let smtp = match var("ESAAS_SMTP_HOST") {
-        None => None,
-        Some(host) => {
-            let tls = SmtpTls::parse(&var("ESAAS_SMTP_TLS").unwrap_or_else(|| "starttls".into()))
-                .map_err(|e| anyhow::anyhow!("ESAAS_SMTP_TLS is invalid: {e}"))?;
-            let credentials = match (var("ESAAS_SMTP_USERNAME"), var("ESAAS_SMTP_PASSWORD")) {
-                (Some(user), Some(password)) => Some((user, SecretString::from(password))),
-                (None, None) => None,
-                _ => bail!("set both ESAAS_SMTP_USERNAME and ESAAS_SMTP_PASSWORD, or neither"),
-            };
-            if credentials.is_some() && tls == SmtpTls::None {
-                bail!(
-                    "ESAAS_SMTP_TLS=none would send the SMTP password in clear: use starttls or tls"
-                );
-            }
-            Some(SmtpSettings {
-                host: host.trim().to_owned(),
-                port: parse_var("ESAAS_SMTP_PORT", tls.default_port())?,
-                tls,
-                credentials,
-                from: var("ESAAS_SMTP_FROM")
-                    .context("ESAAS_SMTP_FROM is required when ESAAS_SMTP_HOST is set")?,
-                timeout: Duration::from_secs(parse_var("ESAAS_SMTP_TIMEOUT_SECS", 20)?.max(1)),
-            })
+/// Where the settings are read from: the process environment ([`Config::from_env`]) or, in tests, any
+/// lookup ([`Config::from_vars`]).
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    /// The value of `name`; unset and blank (as `.env.sample` leaves the optional ones) both mean "not set".
+    fn var(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`.
+    fn bool_var(&self, name: &str, default: bool) -> anyhow::Result<bool> {
+        match self
+            .var(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None => Ok(default),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => bail!("{name}={other:?} is invalid: use 1 or 0"),
         }
-    };
-    let d = DeliverySettings::default();
-    let delivery = DeliverySettings {
-        max_attempts: parse_var("ESAAS_NOTIFY_MAX_ATTEMPTS", d.max_attempts)?.max(1),
-        backoff_base: Duration::from_millis(parse_var("ESAAS_NOTIFY_BACKOFF_MS", 5000)?),
-        backoff_max: Duration::from_secs(parse_var("ESAAS_NOTIFY_BACKOFF_MAX_SECS", 3600)?),
-        concurrency: parse_var("ESAAS_NOTIFY_CONCURRENCY", d.concurrency)?,
-        poll_interval: Duration::from_millis(parse_var("ESAAS_NOTIFY_POLL_MS", 2000)?.max(10)),
-    };
-    Ok(NotificationSettings {
-        webhook,
-        smtp,
-        delivery,
-    })
-}
-
-fn parse_var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match var(name) {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{name}={v:?} is invalid: {e}")),
     }
-}
 
-/// A yes/no variable: `1`, `true`, `yes` or `0`, `false`, `no` (default no).
-fn parse_flag(name: &str) -> anyhow::Result<bool> {
-    match var(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("0" | "false" | "no") => Ok(false),
-        Some("1" | "true" | "yes") => Ok(true),
-        Some(other) => bail!("{name}={other:?} is invalid: use 1 or 0"),
+    fn parse_var<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.var(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{name}={v:?} is invalid: {e}")),
+        }
+    }
+
+    /// A yes/no variable: `1`, `true`, `yes` or `0`, `false`, `no` (default no).
+    fn parse_flag(&self, name: &str) -> anyhow::Result<bool> {
+        match self
+            .var(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("0" | "false" | "no") => Ok(false),
+            Some("1" | "true" | "yes") => Ok(true),
+            Some(other) => bail!("{name}={other:?} is invalid: use 1 or 0"),
+        }
+    }
+
+    /// The notification settings from `ESAAS_WEBHOOK_*`, `ESAAS_KUBE_SERVICE_CIDR`, `ESAAS_SMTP_*` and
+    /// `ESAAS_NOTIFY_*`.
+    fn notifications(&self) -> anyhow::Result<NotificationSettings> {
+        let defaults = WebhookPolicy::default();
+        let webhook = WebhookPolicy {
+            allow_http: self.bool_var("ESAAS_WEBHOOK_ALLOW_HTTP", false)?,
+            allowed_networks: parse_networks(
+                &self
+                    .var("ESAAS_WEBHOOK_ALLOWED_NETWORKS")
+                    .unwrap_or_default(),
+            )
+            .map_err(|e| anyhow::anyhow!("ESAAS_WEBHOOK_ALLOWED_NETWORKS is invalid: {e}"))?,
+            kube_service_network: match self.var("ESAAS_KUBE_SERVICE_CIDR") {
+                None => defaults.kube_service_network,
+                Some(v) => parse_network(v.trim())
+                    .map_err(|e| anyhow::anyhow!("ESAAS_KUBE_SERVICE_CIDR is invalid: {e}"))?,
+            },
+            timeout: Duration::from_secs(self.parse_var("ESAAS_WEBHOOK_TIMEOUT_SECS", 10)?.max(1)),
+        };
+        let smtp = match self.var("ESAAS_SMTP_HOST") {
+            None => None,
+            Some(host) => {
+                let tls = SmtpTls::parse(
+                    &self
+                        .var("ESAAS_SMTP_TLS")
+                        .unwrap_or_else(|| "starttls".into()),
+                )
+                .map_err(|e| anyhow::anyhow!("ESAAS_SMTP_TLS is invalid: {e}"))?;
+                let credentials = match (
+                    self.var("ESAAS_SMTP_USERNAME"),
+                    self.var("ESAAS_SMTP_PASSWORD"),
+                ) {
+                    (Some(user), Some(password)) => Some((user, SecretString::from(password))),
+                    (None, None) => None,
+                    _ => bail!("set both ESAAS_SMTP_USERNAME and ESAAS_SMTP_PASSWORD, or neither"),
+                };
+                if credentials.is_some() && tls == SmtpTls::None {
+                    bail!(
+                        "ESAAS_SMTP_TLS=none would send the SMTP password in clear: use starttls or tls"
+                    );
+                }
+                Some(SmtpSettings {
+                    host: host.trim().to_owned(),
+                    port: self.parse_var("ESAAS_SMTP_PORT", tls.default_port())?,
+                    tls,
+                    credentials,
+                    from: self
+                        .var("ESAAS_SMTP_FROM")
+                        .context("ESAAS_SMTP_FROM is required when ESAAS_SMTP_HOST is set")?,
+                    timeout: Duration::from_secs(
+                        self.parse_var("ESAAS_SMTP_TIMEOUT_SECS", 20)?.max(1),
+                    ),
+                })
+            }
+        };
+        let d = DeliverySettings::default();
+        let delivery = DeliverySettings {
+            max_attempts: self
+                .parse_var("ESAAS_NOTIFY_MAX_ATTEMPTS", d.max_attempts)?
+                .max(1),
+            backoff_base: Duration::from_millis(self.parse_var("ESAAS_NOTIFY_BACKOFF_MS", 5000)?),
+            backoff_max: Duration::from_secs(
+                self.parse_var("ESAAS_NOTIFY_BACKOFF_MAX_SECS", 3600)?,
+            ),
+            concurrency: self.parse_var("ESAAS_NOTIFY_CONCURRENCY", d.concurrency)?,
+            poll_interval: Duration::from_millis(
+                self.parse_var("ESAAS_NOTIFY_POLL_MS", 2000)?.max(10),
+            ),
+        };
+        Ok(NotificationSettings {
+            webhook,
+            smtp,
+            delivery,
+        })
     }
 }
 
 impl Config {
-    /// Read the configuration from the process environment.
+    /// Read the configuration from the process environment (once, at start-up: nothing else in the portal
+    /// reads it).
     pub fn from_env() -> anyhow::Result<Self> {
-        let database_url = var("DATABASE_URL").context(
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Read the configuration from `lookup` (variable name to value), as [`Config::from_env`] does from the
+    /// process environment.
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let env = Vars(&lookup);
+        let database_url = env.var("DATABASE_URL").context(
             "DATABASE_URL is not set (scripts/run.sh starts a local PostgreSQL and sets it for you)",
         )?;
-        let listen: SocketAddr = parse_var("ESAAS_LISTEN", "127.0.0.1:8080".parse()?)?;
-        let public_url = var("ESAAS_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}"));
+        let listen: SocketAddr = env.parse_var("ESAAS_LISTEN", "127.0.0.1:8080".parse()?)?;
+        let public_url = env
+            .var("ESAAS_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{listen}"));
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("ESAAS_PUBLIC_URL must start with http:// or https://");
         }
-        let kube_mode = match var("ESAAS_KUBE").as_deref() {
+        let kube_mode = match env.var("ESAAS_KUBE").as_deref() {
             Some("sim") => KubeMode::Sim,
             Some("kubeconfig") => KubeMode::Kubeconfig,
             Some(other) => bail!("ESAAS_KUBE={other:?} is invalid: use sim or kubeconfig"),
             None => {
-                let home_config = var("HOME")
+                let home_config = env
+                    .var("HOME")
                     .map(|h| std::path::Path::new(&h).join(".kube/config").exists())
                     .unwrap_or(false);
-                if var("KUBECONFIG").is_some() || home_config {
+                if env.var("KUBECONFIG").is_some() || home_config {
                     KubeMode::Kubeconfig
                 } else {
                     KubeMode::Sim
                 }
             }
         };
-        let sim_listen = match var("ESAAS_SIM_LISTEN") {
+        let sim_listen = match env.var("ESAAS_SIM_LISTEN") {
             None => None,
             Some(v) => Some(
                 v.parse()
                     .map_err(|e| anyhow::anyhow!("ESAAS_SIM_LISTEN={v:?} is invalid: {e}"))?,
             ),
         };
-        let log_json = match var("ESAAS_LOG_FORMAT").as_deref() {
+        let log_json = match env.var("ESAAS_LOG_FORMAT").as_deref() {
             None | Some("text") => false,
             Some("json") => true,
             Some(other) => bail!("ESAAS_LOG_FORMAT={other:?} is invalid: use text or json"),
         };
         Ok(Self {
             database_url: SecretString::from(database_url),
-            db_max_connections: parse_var("ESAAS_DB_MAX_CONNECTIONS", 16)?,
+            db_max_connections: env.parse_var("ESAAS_DB_MAX_CONNECTIONS", 16)?,
             listen,
             public_url,
             session_ttl: Duration::from_secs(
-                3600 * parse_var::<u64>("ESAAS_SESSION_TTL_HOURS", 12)?,
+                3600 * env.parse_var::<u64>("ESAAS_SESSION_TTL_HOURS", 12)?,
             ),
-            login_max_failures: parse_var("ESAAS_LOGIN_MAX_FAILURES", 5)?,
-            login_window: Duration::from_secs(parse_var("ESAAS_LOGIN_WINDOW_SECS", 900)?),
+            login_max_failures: env.parse_var("ESAAS_LOGIN_MAX_FAILURES", 5)?,
+            login_window: Duration::from_secs(env.parse_var("ESAAS_LOGIN_WINDOW_SECS", 900)?),
             log_json,
             kube_mode,
             sim_listen,
-            sim_kubelet_delay: Duration::from_millis(parse_var(
-                "ESAAS_SIM_KUBELET_DELAY_MS",
-                2000,
-            )?),
+            sim_kubelet_delay: Duration::from_millis(
+                env.parse_var("ESAAS_SIM_KUBELET_DELAY_MS", 2000)?,
+            ),
             sim_nodes: SimNodes {
-                count: parse_var("ESAAS_SIM_NODE_COUNT", SimNodes::default().count)?,
-                cpu_millis: parse_var("ESAAS_SIM_NODE_CPU_MILLIS", SimNodes::default().cpu_millis)?,
-                memory_mib: parse_var("ESAAS_SIM_NODE_MEMORY_MIB", SimNodes::default().memory_mib)?,
+                count: env.parse_var("ESAAS_SIM_NODE_COUNT", SimNodes::default().count)?,
+                cpu_millis: env
+                    .parse_var("ESAAS_SIM_NODE_CPU_MILLIS", SimNodes::default().cpu_millis)?,
+                memory_mib: env
+                    .parse_var("ESAAS_SIM_NODE_MEMORY_MIB", SimNodes::default().memory_mib)?,
             },
-            resync_interval: Duration::from_secs(parse_var("ESAAS_RESYNC_INTERVAL_SECS", 60)?),
-            stall_timeout: Duration::from_secs(parse_var("ESAAS_STALL_TIMEOUT_SECS", 600)?),
-            reconciler_workers: parse_var("ESAAS_RECONCILER_WORKERS", 4)?,
+            resync_interval: Duration::from_secs(env.parse_var("ESAAS_RESYNC_INTERVAL_SECS", 60)?),
+            stall_timeout: Duration::from_secs(env.parse_var("ESAAS_STALL_TIMEOUT_SECS", 600)?),
+            reconciler_workers: env.parse_var("ESAAS_RECONCILER_WORKERS", 4)?,
             trusted_proxies: TrustedProxies::parse(
-                &var("ESAAS_TRUSTED_PROXIES").unwrap_or_default(),
+                &env.var("ESAAS_TRUSTED_PROXIES").unwrap_or_default(),
             )
             .map_err(|e| anyhow::anyhow!("ESAAS_TRUSTED_PROXIES is invalid: {e}"))?,
-            metrics_token: var("ESAAS_METRICS_TOKEN").map(SecretString::from),
-            sim_listen_allow_remote: parse_flag("ESAAS_SIM_LISTEN_ALLOW_REMOTE")?,
-            kube_read_timeout: Duration::from_secs(parse_var("ESAAS_KUBE_READ_TIMEOUT_SECS", 10)?),
-            audit_failed_login_retention: Duration::from_secs(
-                86_400 * parse_var::<u64>("ESAAS_AUDIT_FAILED_LOGIN_RETENTION_DAYS", 90)?,
+            metrics_token: env.var("ESAAS_METRICS_TOKEN").map(SecretString::from),
+            sim_listen_allow_remote: env.parse_flag("ESAAS_SIM_LISTEN_ALLOW_REMOTE")?,
+            kube_read_timeout: Duration::from_secs(
+                env.parse_var("ESAAS_KUBE_READ_TIMEOUT_SECS", 10)?,
             ),
-            notifications: notifications_from_env()?,
+            audit_failed_login_retention: Duration::from_secs(
+                86_400 * env.parse_var::<u64>("ESAAS_AUDIT_FAILED_LOGIN_RETENTION_DAYS", 90)?,
+            ),
+            api_rate_limit: match env.var(rate_limit::ENV_VAR) {
+                None => Some(RateLimit::default()),
+                Some(v) => RateLimit::parse(&v).map_err(anyhow::Error::msg)?,
+            },
+            api_read_cache: Duration::from_millis(
+                env.parse_var("ESAAS_API_READ_CACHE_MS", DEFAULT_READ_CACHE_MS)?,
+            ),
+            static_dir: env
+                .var("ESAAS_STATIC_DIR")
+                .map_or_else(default_static_dir, PathBuf::from),
+            notifications: env.notifications()?,
         })
     }
 
@@ -279,6 +359,9 @@ impl Config {
             sim_listen_allow_remote: false,
             kube_read_timeout: Duration::from_secs(10),
             audit_failed_login_retention: Duration::from_secs(90 * 86_400),
+            api_rate_limit: Some(RateLimit::default()),
+            api_read_cache: Duration::from_millis(DEFAULT_READ_CACHE_MS),
+            static_dir: default_static_dir(),
             notifications: NotificationSettings {
                 delivery: DeliverySettings {
                     backoff_base: Duration::from_millis(100),
@@ -294,5 +377,134 @@ impl Config {
     /// True when the portal is reached over HTTPS (Secure cookies, HSTS).
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn parse(pairs: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let vars: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_vars(|name| vars.get(name).cloned())
+    }
+
+    const BASE: [(&str, &str); 2] = [
+        ("DATABASE_URL", "postgres://postgres@127.0.0.1:1/esaas"),
+        ("ESAAS_KUBE", "sim"),
+    ];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> anyhow::Result<Config> {
+        let mut pairs = BASE.to_vec();
+        pairs.extend_from_slice(extra);
+        parse(&pairs)
+    }
+
+    #[test]
+    fn the_sample_file_as_it_is_gives_the_defaults_where_it_leaves_values_blank() {
+        let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.sample"))
+            .expect(".env.sample is readable");
+        let vars: HashMap<String, String> = sample
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+            .collect();
+        assert_eq!(vars.get("ESAAS_STATIC_DIR").map(String::as_str), Some(""));
+        let config = Config::from_vars(|name| vars.get(name).cloned()).expect(".env.sample parses");
+        assert_eq!(config.static_dir, default_static_dir());
+        assert!(
+            config.static_dir.join("css").is_dir(),
+            "{:?}",
+            config.static_dir
+        );
+        assert_eq!(config.api_rate_limit, Some(RateLimit::default()));
+        assert_eq!(config.api_read_cache, Duration::from_millis(250));
+        assert!(config.metrics_token.is_none(), "a blank token is no token");
+        assert!(
+            config.notifications.smtp.is_none(),
+            "a blank host is no relay"
+        );
+    }
+
+    #[test]
+    fn an_empty_static_dir_means_the_default_and_a_set_one_is_used() {
+        for blank in ["", "  "] {
+            let config = with(&[("ESAAS_STATIC_DIR", blank)]).unwrap();
+            assert_eq!(config.static_dir, default_static_dir(), "{blank:?}");
+            assert_ne!(config.static_dir, PathBuf::from(blank));
+        }
+        let config = with(&[("ESAAS_STATIC_DIR", "/srv/esaas/static")]).unwrap();
+        assert_eq!(config.static_dir, PathBuf::from("/srv/esaas/static"));
+        assert!(default_static_dir().is_dir());
+    }
+
+    #[test]
+    fn api_rate_limit_and_read_cache_are_parsed_or_refused() {
+        let config = with(&[]).unwrap();
+        assert_eq!(config.api_rate_limit, Some(RateLimit::default()));
+        assert_eq!(config.api_read_cache, Duration::from_millis(250));
+        let config = with(&[
+            ("ESAAS_API_RATE_LIMIT", "off"),
+            ("ESAAS_API_READ_CACHE_MS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(config.api_rate_limit, None);
+        assert!(config.api_read_cache.is_zero());
+        let config = with(&[("ESAAS_API_RATE_LIMIT", "5:10")]).unwrap();
+        assert_eq!(
+            config.api_rate_limit,
+            Some(RateLimit {
+                per_second: 5.0,
+                burst: 10.0
+            })
+        );
+        let e = with(&[("ESAAS_API_RATE_LIMIT", "fast")]).unwrap_err();
+        assert!(e.to_string().contains("ESAAS_API_RATE_LIMIT"), "{e}");
+        let e = with(&[("ESAAS_API_READ_CACHE_MS", "soon")]).unwrap_err();
+        assert!(e.to_string().contains("ESAAS_API_READ_CACHE_MS"), "{e}");
+    }
+
+    #[test]
+    fn settings_come_from_the_lookup_not_the_process_environment() {
+        // PATH is set in every test process; a lookup without it must not see it.
+        let config = with(&[("ESAAS_LISTEN", "127.0.0.1:9999")]).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:9999".parse().unwrap());
+        assert!(parse(&[]).unwrap_err().to_string().contains("DATABASE_URL"));
+    }
+
+    /// Only this module reads the environment (besides `RUST_LOG` through the log filter, and the name shown
+    /// for a kubeconfig target): every other setting reaches the code through [`Config`], so tests that build
+    /// a `Config` are not changed by the variables of the shell (or the `.env` sqlx's test support loads).
+    #[test]
+    fn nothing_else_reads_the_environment() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for (i, line) in text.lines().enumerate() {
+                        if line.contains("env::var") || line.contains("dotenv") {
+                            found.push(format!("{}:{}", path.display(), i + 1));
+                        }
+                    }
+                }
+            }
+        }
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        walk(&src, &mut found);
+        found.retain(|at| !(at.contains("src/config.rs:") || at.contains("src/k8s/target.rs:")));
+        assert!(
+            found.is_empty(),
+            "environment read outside config.rs: {found:?}"
+        );
     }
 }

@@ -22,7 +22,6 @@ pub mod tenants;
 pub mod web;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Router;
@@ -41,18 +40,6 @@ use crate::state::AppState;
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Where the static files are: `ESAAS_STATIC_DIR`, else `./static`, else the source tree's `static/`.
-fn static_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("ESAAS_STATIC_DIR") {
-        return dir.into();
-    }
-    let local = PathBuf::from("static");
-    if local.is_dir() {
-        return local;
-    }
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
-}
 
 /// The whole HTTP application: HTML pages, static files, operations endpoints, with the middleware stack
 /// (request id, tracing span per request, security headers, metrics, body limit, panic catcher, flash
@@ -74,7 +61,7 @@ pub fn build_app(state: AppState) -> Router {
             "/static",
             tower::ServiceBuilder::new()
                 .layer(CompressionLayer::new())
-                .service(ServeDir::new(static_dir())),
+                .service(ServeDir::new(&state.config.static_dir)),
         )
         // CSRF innermost of the outer stack: it sees the body after the size limit, and its 403 pages get
         // the security headers and are counted by the metrics.

@@ -17,8 +17,7 @@ use super::error::{ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
 use super::views::OperationView;
 use crate::clusters::service;
-use crate::clusters::spec::NodeSetSize;
-use crate::error::{AppError, FieldErrors};
+use crate::clusters::spec::SizeChange;
 use crate::request_meta::RequestMeta;
 
 /// The action routes.
@@ -135,39 +134,20 @@ async fn resize(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ResizeRequest>,
 ) -> ApiResult<Response> {
-    let cluster = load(&api, &ctx, &path.name).await?;
-    let Some(current) = cluster.spec.node_set(&body.node_set) else {
-        let names: Vec<&str> = cluster
-            .spec
-            .node_sets
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
-        let mut e = FieldErrors::new();
-        e.add(
-            "node_set",
-            format!(
-                "there is no node set `{}` (node sets: {})",
-                body.node_set,
-                names.join(", ")
-            ),
-        );
-        return Err(AppError::Validation(e).into());
-    };
-    let size = NodeSetSize {
-        cpu_millis: body.cpu_millis.unwrap_or(current.cpu_millis),
-        memory_mib: body.memory_mib.unwrap_or(current.memory_mib),
-        storage_gib: body.storage_gib.unwrap_or(current.storage_gib),
+    let size = SizeChange {
+        cpu_millis: body.cpu_millis,
+        memory_mib: body.memory_mib,
+        storage_gib: body.storage_gib,
     };
     let op = service::resize(
         &api.app,
         &change_caller(&ctx, meta, &headers),
-        &cluster.name,
+        &path.name,
         &body.node_set,
         size,
     )
     .await?;
-    Ok(accepted(&ctx, &op, &cluster.name))
+    Ok(accepted(&ctx, &op, &path.name))
 }
 
 /// Rolling restart, one pod at a time (no body).

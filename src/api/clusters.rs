@@ -32,7 +32,7 @@ use super::views::{
 use super::{cursor, reads};
 use crate::clusters::repo::{self, Cluster, ListFilter};
 use crate::clusters::service::{self, Caller, CreateRequest};
-use crate::clusters::{credentials, spec::ClusterSpecInput};
+use crate::clusters::{credentials, spec::SpecPatch};
 use crate::error::AppError;
 use crate::operations::repo::Operation;
 use crate::request_meta::RequestMeta;
@@ -389,22 +389,18 @@ async fn update_cluster(
     headers: HeaderMap,
     ApiJson(patch): ApiJson<ClusterPatch>,
 ) -> ApiResult<Response> {
-    let cluster = load(&api, &ctx, &path.name).await?;
-    let mut input = ClusterSpecInput::from_spec(&cluster.spec);
-    if let Some(version) = patch.version {
-        input.version = version;
-    }
-    if let Some(sets) = &patch.node_sets {
-        input.node_sets = sets.iter().map(NodeSetRequest::to_input).collect();
-    }
-    if let Some(kibana) = &patch.kibana {
-        input.kibana = kibana.as_ref().map(KibanaRequest::to_input);
-    }
-    if let Some(tls) = patch.http_tls {
-        input.http_tls = Some(tls);
-    }
+    let patch = SpecPatch {
+        version: patch.version,
+        node_sets: patch
+            .node_sets
+            .map(|sets| sets.iter().map(NodeSetRequest::to_input).collect()),
+        kibana: patch
+            .kibana
+            .map(|kibana| kibana.as_ref().map(KibanaRequest::to_input)),
+        http_tls: patch.http_tls,
+    };
     let caller = change_caller(&ctx, meta, &headers);
-    let op = service::reconfigure(&api.app, &caller, &cluster.name, &input)
+    let op = service::reconfigure(&api.app, &caller, &path.name, &patch)
         .await
         .map_err(|e| match e {
             AppError::Validation(fields) => ApiError::validation_with(
@@ -420,7 +416,7 @@ async fn update_cluster(
             ),
             other => other.into(),
         })?;
-    Ok(accepted(&ctx, &op, &cluster.name))
+    Ok(accepted(&ctx, &op, &path.name))
 }
 
 /// Query of the delete.

@@ -50,7 +50,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use self::error::{ApiError, PROBLEM_JSON};
-use self::rate_limit::{RateLimit, RateLimiter};
+use self::rate_limit::RateLimiter;
 use crate::state::AppState;
 
 /// Prefix of every API route.
@@ -82,37 +82,41 @@ impl Deref for ApiState {
     }
 }
 
-/// Tunables of the API, from the environment (see `.env.sample`).
-#[derive(Debug, Clone)]
-pub struct ApiSettings {
-    /// `ESAAS_API_RATE_LIMIT`: per-token rate limit (`None`: unlimited).
-    pub rate_limit: Option<RateLimit>,
-    /// `ESAAS_API_READ_CACHE_MS`: how long cluster reads are reused (zero: never).
-    pub read_cache: std::time::Duration,
-}
-
-impl ApiSettings {
-    /// From the environment; unset variables take their defaults, invalid ones are logged and defaulted.
-    pub fn from_env() -> Self {
-        Self {
-            rate_limit: RateLimit::from_env(),
-            read_cache: reads::ReadCache::ttl_from_env(),
-        }
-    }
-}
-
-impl Default for ApiSettings {
-    fn default() -> Self {
-        Self {
-            rate_limit: Some(RateLimit::default()),
-            read_cache: reads::DEFAULT_TTL,
-        }
-    }
-}
-
-/// The API routes with the settings from the environment.
+/// The API routes, with the rate limit and read cache of the portal's [`Config`](crate::config::Config).
 pub fn router(state: &AppState) -> Router<AppState> {
-    router_with(state, ApiSettings::from_env())
+    let (authenticated, public, doc) = routes();
+    let openapi_json = Bytes::from(serde_json::to_vec_pretty(&doc).unwrap_or_default());
+    let api = ApiState(Arc::new(ApiInner {
+        app: state.clone(),
+        limiter: RateLimiter::new(state.config.api_rate_limit),
+        idempotency: idempotency::Housekeeping::default(),
+        reads: reads::ReadCache::new(state.config.api_read_cache),
+        openapi_json,
+    }));
+    authenticated
+        .route_layer(middleware::from_fn_with_state(
+            api.clone(),
+            idempotency::middleware,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            api.clone(),
+            auth::authenticate,
+        ))
+        .merge(public)
+        .route("/api/docs", get(docs_page))
+        .route("/api", any(not_found))
+        .route("/api/{*rest}", any(not_found))
+        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(problems))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track_http,
+        ))
+        .with_state(api)
 }
 
 /// The OpenAPI document and the authenticated and public routers.
@@ -143,43 +147,6 @@ fn routes() -> (Router<ApiState>, Router<ApiState>, utoipa::openapi::OpenApi) {
 /// The OpenAPI document (as served at `/api/v1/openapi.json`).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     routes().2
-}
-
-/// The API routes with the given settings.
-pub fn router_with(state: &AppState, settings: ApiSettings) -> Router<AppState> {
-    let (authenticated, public, doc) = routes();
-    let openapi_json = Bytes::from(serde_json::to_vec_pretty(&doc).unwrap_or_default());
-    let api = ApiState(Arc::new(ApiInner {
-        app: state.clone(),
-        limiter: RateLimiter::new(settings.rate_limit),
-        idempotency: idempotency::Housekeeping::default(),
-        reads: reads::ReadCache::new(settings.read_cache),
-        openapi_json,
-    }));
-    authenticated
-        .route_layer(middleware::from_fn_with_state(
-            api.clone(),
-            idempotency::middleware,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            api.clone(),
-            auth::authenticate,
-        ))
-        .merge(public)
-        .route("/api/docs", get(docs_page))
-        .route("/api", any(not_found))
-        .route("/api/{*rest}", any(not_found))
-        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
-        .layer(middleware::from_fn(problems))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::security::security_headers,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::metrics::track_http,
-        ))
-        .with_state(api)
 }
 
 /// The OpenAPI document of this API.

@@ -3,7 +3,8 @@
 //! `Retry-After` before it does any work. Buckets live in this process only: with several replicas each
 //! enforces the limit separately, which is acceptable for a guard against accidents (not a billing meter).
 //!
-//! Configured by `ESAAS_API_RATE_LIMIT` = `<requests per second>:<burst>` (e.g. `20:100`), or `off`.
+//! Configured by `ESAAS_API_RATE_LIMIT` = `<requests per second>:<burst>` (e.g. `20:100`), or `off`, read
+//! into [`Config::api_rate_limit`](crate::config::Config::api_rate_limit).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -59,20 +60,6 @@ impl RateLimit {
             ));
         }
         Ok(Some(Self { per_second, burst }))
-    }
-
-    /// From the environment: unset means the default; an invalid value is logged and the default used.
-    pub fn from_env() -> Option<Self> {
-        match std::env::var(ENV_VAR) {
-            Ok(v) if !v.trim().is_empty() => match Self::parse(&v) {
-                Ok(limit) => limit,
-                Err(message) => {
-                    tracing::error!("{message}; using the default 20:100");
-                    Some(Self::default())
-                }
-            },
-            _ => Some(Self::default()),
-        }
     }
 }
 

@@ -27,10 +27,6 @@ use crate::clusters::spec::ClusterSpec;
 use crate::tenants::quota::Resources;
 use crate::tenants::{Tenant, TenantSlug};
 
-/// Name of the environment variable setting the cache interval in milliseconds.
-pub const ENV_VAR: &str = "ESAAS_API_READ_CACHE_MS";
-/// Default cache interval.
-pub const DEFAULT_TTL: Duration = Duration::from_millis(250);
 /// Entries kept before expired ones are swept.
 const SWEEP_ABOVE: usize = 10_000;
 
@@ -60,20 +56,6 @@ impl ReadCache {
         Self {
             ttl,
             entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The interval from `ESAAS_API_READ_CACHE_MS` (unset: 250 ms; invalid: logged, 250 ms).
-    pub fn ttl_from_env() -> Duration {
-        match std::env::var(ENV_VAR) {
-            Ok(v) if !v.trim().is_empty() => match v.trim().parse::<u64>() {
-                Ok(ms) => Duration::from_millis(ms),
-                Err(_) => {
-                    tracing::error!("{ENV_VAR}={v:?} is not a number of milliseconds; using 250");
-                    DEFAULT_TTL
-                }
-            },
-            _ => DEFAULT_TTL,
         }
     }
 

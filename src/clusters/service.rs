@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::clusters::repo::{self, Cluster};
 use crate::clusters::spec::{
-    self, ClusterName, ClusterSpec, ClusterSpecInput, EsVersion, NodeSetSize, SpecRules,
+    self, ClusterName, ClusterSpec, ClusterSpecInput, EsVersion, SizeChange, SpecPatch, SpecRules,
 };
 use crate::clusters::templates;
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -145,20 +145,7 @@ pub fn resolve_create(
     let rules = base_rules.clone().with_production(production);
     let input = match (&request.spec, &template) {
         (Some(input), _) => Some(input.clone()),
-        (None, Some(t)) => {
-            let mut input = ClusterSpecInput::from_spec(&t.spec);
-            // Templates follow the platform's newest allowed version of the same major when theirs is gone.
-            if !rules.allowed_versions.contains(&t.spec.version)
-                && let Some(v) = rules
-                    .allowed_versions
-                    .iter()
-                    .filter(|v| v.major == t.spec.version.major)
-                    .max()
-            {
-                input.version = v.to_string();
-            }
-            Some(input)
-        }
+        (None, Some(t)) => Some(ClusterSpecInput::from_spec(&t.spec_for(&rules))),
         (None, None) => {
             errors.add("template", "Choose a template or give a spec.");
             None
@@ -400,13 +387,14 @@ pub async fn scale(
     .await
 }
 
-/// Resize every node of `node_set` (CPU, memory, storage growth).
+/// Resize every node of `node_set` (CPU, memory, storage growth). The sizes `size` leaves out are taken
+/// from the locked cluster, so a change committed since the caller read it is kept.
 pub async fn resize(
     state: &AppState,
     caller: &Caller,
     cluster_name: &str,
     node_set: &str,
-    size: NodeSetSize,
+    size: SizeChange,
 ) -> AppResult<Operation> {
     change(
         state,
@@ -414,6 +402,7 @@ pub async fn resize(
         cluster_name,
         Supersede::Waiting,
         |cluster, rules| {
+            let size = size.resolve(&cluster.spec, node_set)?;
             Ok(Change {
                 kind: OperationKind::Resize,
                 params: json!({ "node_set": node_set, "size": size }),
@@ -454,12 +443,13 @@ pub async fn upgrade(
     .await
 }
 
-/// Replace the whole spec (node sets, Kibana, TLS); storage can only grow.
+/// Change the spec (version, node sets, Kibana, TLS) by `patch`, merged into the locked cluster's spec so
+/// that a change committed since the caller read it is kept; storage can only grow.
 pub async fn reconfigure(
     state: &AppState,
     caller: &Caller,
     cluster_name: &str,
-    input: &ClusterSpecInput,
+    patch: &SpecPatch,
 ) -> AppResult<Operation> {
     change(
         state,
@@ -467,7 +457,8 @@ pub async fn reconfigure(
         cluster_name,
         Supersede::Waiting,
         |cluster, rules| {
-            let next = spec::validate(input, rules, Some(&cluster.spec))?;
+            let input = patch.apply_to(&cluster.spec);
+            let next = spec::validate(&input, rules, Some(&cluster.spec))?;
             if next == cluster.spec {
                 let mut e = FieldErrors::new();
                 e.add("spec", "Nothing changed.");
@@ -498,7 +489,8 @@ pub async fn restart(
             spec: cluster.spec.clone(),
             restart_trigger: Some(trigger),
         })
-    })
+        },
+    )
     .await
 }
 

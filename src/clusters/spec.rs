@@ -8,12 +8,14 @@
 //! Submodules: [`names`], [`version`], [`roles`], [`attributes`] (the newtypes), [`input`] (the unvalidated
 //! form), [`rules`] (bounds and allow-lists), [`storage_classes`] (the allowed classes and the default),
 //! [`validate`](mod@validate) (the rules applied), and
-//! [`operations`] (scale, resize, upgrade as spec edits).
+//! [`operations`] (scale, resize, upgrade as spec edits), [`patch`] (partial changes, merged under the
+//! cluster's lock).
 
 pub mod attributes;
 pub mod input;
 pub mod names;
 pub mod operations;
+pub mod patch;
 pub mod roles;
 pub mod rules;
 pub mod storage_classes;
@@ -30,6 +32,7 @@ pub use attributes::{NodeAttributeKey, NodeAttributeValue};
 pub use input::{ClusterSpecInput, KibanaInput, NodeSetInput, NumberInput};
 pub use names::{ClusterName, NodeSetName, StorageClassName};
 pub use operations::{NodeSetSize, apply_resize, apply_scale, apply_upgrade};
+pub use patch::{SizeChange, SpecPatch};
 pub use roles::NodeRole;
 pub use rules::{SizeBounds, SpecRules};
 pub use storage_classes::StorageClassPolicy;

@@ -103,6 +103,32 @@ impl Template {
     pub fn rules(&self, base: &SpecRules) -> SpecRules {
         base.clone().with_production(self.production)
     }
+
+    /// The spec a new cluster from this template starts with under `rules`: the template's spec on
+    /// [`starting_version`]. The one rule for both the web form and the request service (API creates).
+    pub fn spec_for(&self, rules: &SpecRules) -> ClusterSpec {
+        ClusterSpec {
+            version: starting_version(&self.spec.version, rules),
+            ..self.spec.clone()
+        }
+    }
+}
+
+/// The version a cluster from a template on `version` starts on: that version while it is offered, else
+/// the newest offered version of the same major, else the newest offered version (a new cluster has no data
+/// to carry across majors); `version` itself when nothing is offered (validation then says so).
+pub fn starting_version(version: &EsVersion, rules: &SpecRules) -> EsVersion {
+    if rules.allowed_versions.contains(version) {
+        return *version;
+    }
+    let offered = rules.allowed_versions.iter();
+    offered
+        .clone()
+        .filter(|v| v.major == version.major)
+        .max()
+        .or_else(|| offered.max())
+        .copied()
+        .unwrap_or(*version)
 }
 
 /// The version new clusters start on: the newest offered by default.
@@ -187,6 +213,30 @@ mod tests {
             let form = ClusterSpecInput::from_spec(&t.spec);
             let spec = validate(&form, &rules, None).unwrap_or_else(|e| panic!("{}: {e}", t.id));
             assert_eq!(spec, t.spec, "{}", t.id);
+        }
+    }
+
+    #[test]
+    fn a_template_starts_on_its_version_else_the_same_major_else_the_newest() {
+        let v = EsVersion::new;
+        let rules = |versions: Vec<EsVersion>| SpecRules {
+            allowed_versions: versions,
+            ..SpecRules::default()
+        };
+        let own = v(9, 2, 1);
+        let cases = [
+            (vec![v(8, 19, 7), v(9, 2, 1)], v(9, 2, 1)),
+            (vec![v(8, 19, 7), v(9, 1, 0), v(9, 0, 3)], v(9, 1, 0)),
+            (vec![v(8, 19, 7), v(8, 18, 2)], v(8, 19, 7)),
+            (vec![v(10, 0, 0), v(8, 19, 7)], v(10, 0, 0)),
+            (vec![], v(9, 2, 1)),
+        ];
+        for (offered, expected) in cases {
+            let r = rules(offered.clone());
+            assert_eq!(starting_version(&own, &r), expected, "{offered:?}");
+            let t = template("three-nodes").unwrap();
+            assert_eq!(t.spec_for(&r).version, expected);
+            assert_eq!(t.spec_for(&r).node_sets, t.spec.node_sets);
         }
     }
 

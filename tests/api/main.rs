@@ -13,10 +13,12 @@ mod docs;
 mod idempotency;
 mod live_cluster;
 mod pagination;
+mod partial_changes;
 mod problems;
 mod rate_limit;
 mod resources;
 mod storage_classes;
+mod template_versions;
 mod token_limits;
 mod tokens;
 mod web_tokens;
@@ -57,8 +59,13 @@ pub struct Who {
 impl Api {
     /// Start a portal.
     pub async fn start(pool: PgPool) -> Self {
+        Self::start_with(pool, |_| {}).await
+    }
+
+    /// Start a portal with an adjusted configuration.
+    pub async fn start_with(pool: PgPool, tweak: impl FnOnce(&mut esaas::config::Config)) -> Self {
         Self {
-            app: TestApp::spawn(pool).await,
+            app: TestApp::spawn_with(pool, tweak).await,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

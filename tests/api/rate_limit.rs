@@ -1,6 +1,7 @@
 //! Per-token rate limiting: past the burst, 429 problem+json with `Retry-After`; other tokens are not
 //! affected.
 
+use esaas::api::rate_limit::RateLimit;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
@@ -43,5 +44,33 @@ async fn a_token_over_its_limit_gets_429_with_retry_after(pool: PgPool) {
     assert_eq!(
         api.get("/api/v1/templates", &bob.token).await.status(),
         StatusCode::OK
+    );
+}
+
+/// The limit is the configured one (`Config::api_rate_limit`), not one read from the environment.
+#[sqlx::test]
+async fn the_configured_limit_applies(pool: PgPool) {
+    let api = Api::start_with(pool, |c| {
+        c.api_rate_limit = Some(RateLimit {
+            per_second: 0.1,
+            burst: 2.0,
+        });
+    })
+    .await;
+    let alice = api.user("alice@example.com", false, &[]).await;
+    let statuses: Vec<StatusCode> = {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(api.get("/api/v1/templates", &alice.token).await.status());
+        }
+        v
+    };
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
     );
 }

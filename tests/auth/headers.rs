@@ -113,3 +113,30 @@ async fn static_files_are_gzipped_but_pages_are_not(pool: PgPool) {
         .unwrap();
     assert_eq!(header(&response, "content-encoding"), None);
 }
+
+/// Static files come from the configured directory (`Config::static_dir`), not from whatever
+/// `ESAAS_STATIC_DIR` the test process happens to have.
+#[sqlx::test]
+async fn static_files_are_served_from_the_configured_directory(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("probe.txt"),
+        "from the configured directory",
+    )
+    .unwrap();
+    let path = dir.path().to_owned();
+    let app = TestApp::spawn_with(pool, |c| c.static_dir = path).await;
+    let r = plain_client()
+        .get(app.url("/static/probe.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "from the configured directory");
+    let r = plain_client()
+        .get(app.url("/static/css/app.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "the source tree's files are not served");
+}

@@ -176,9 +176,15 @@ async fn resize_and_upgrade(pool: PgPool) {
         memory_mib: set.memory_mib * 2,
         storage_gib: set.storage_gib + 10,
     };
-    let op = service::resize(&env.state, &env.caller, "app", set.name.as_str(), size)
-        .await
-        .unwrap();
+    let op = service::resize(
+        &env.state,
+        &env.caller,
+        "app",
+        set.name.as_str(),
+        size.into(),
+    )
+    .await
+    .unwrap();
     assert_succeeded(&env.wait(&op).await);
     let es = es_api(&env).get("app").await.unwrap();
     let container = &es.data["spec"]["nodeSets"][0]["podTemplate"]["spec"]["containers"][0];
@@ -196,9 +202,15 @@ async fn resize_and_upgrade(pool: PgPool) {
         storage_gib: 1,
         ..size
     };
-    let err = service::resize(&env.state, &env.caller, "app", set.name.as_str(), shrink)
-        .await
-        .unwrap_err();
+    let err = service::resize(
+        &env.state,
+        &env.caller,
+        "app",
+        set.name.as_str(),
+        shrink.into(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, AppError::Validation(ref f) if f.get("storage_gib").is_some()),
         "{err:?}"

@@ -89,7 +89,7 @@ pub fn apply_upgrade(
     revalidate(&next, rules, spec, None)
 }
 
-fn find_node_set(spec: &ClusterSpec, node_set: &str) -> Result<usize, FieldErrors> {
+pub(super) fn find_node_set(spec: &ClusterSpec, node_set: &str) -> Result<usize, FieldErrors> {
     spec.node_sets
         .iter()
         .position(|set| set.name.as_str() == node_set)

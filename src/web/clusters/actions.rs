@@ -428,7 +428,7 @@ async fn size_submit(
                     if count == 1 { "" } else { "s" }
                 )
             }),
-        SizeAction::Resize => service::resize(&state, &caller, &name, &form.node_set, size)
+        SizeAction::Resize => service::resize(&state, &caller, &name, &form.node_set, size.into())
             .await
             .map(|_| {
                 format!(

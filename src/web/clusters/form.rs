@@ -89,27 +89,15 @@ pub struct ClusterForm {
 }
 
 impl ClusterForm {
-    /// The form pre-filled from a template. When the template's version is not offered any more, the newest
-    /// offered version of the same major is used (as the request service does).
+    /// The form pre-filled from a template, on the version the request service gives a create from that
+    /// template ([`Template::spec_for`]).
     pub fn from_template(template: &Template, rules: &SpecRules) -> Self {
-        let spec = &template.spec;
-        let version = if rules.allowed_versions.contains(&spec.version) {
-            spec.version
-        } else {
-            rules
-                .allowed_versions
-                .iter()
-                .filter(|v| v.major == spec.version.major)
-                .max()
-                .or(rules.allowed_versions.iter().max())
-                .copied()
-                .unwrap_or(spec.version)
-        };
+        let spec = &template.spec_for(rules);
         let kibana = spec.kibana.as_ref();
         Self {
             name: String::new(),
             template: template.id.to_owned(),
-            version: version.to_string(),
+            version: spec.version.to_string(),
             node_sets: spec
                 .node_sets
                 .iter()
@@ -352,6 +340,45 @@ mod tests {
             let spec = validate(&input, &t.rules(&rules), None).unwrap();
             assert_eq!(spec, t.spec, "{}", t.id);
             assert_eq!(form.lenient_totals(), t.spec.resources(), "{}", t.id);
+        }
+    }
+
+    /// The form pre-filled from a template and a create naming only the template (the API's) are accepted or
+    /// refused together, and give the same spec, whichever versions the platform offers.
+    #[test]
+    fn the_form_and_a_template_create_agree_on_the_version() {
+        use crate::clusters::service::{CreateRequest, resolve_create};
+        use crate::clusters::spec::EsVersion;
+        let v = EsVersion::new;
+        let offers = [
+            vec![v(8, 19, 7), v(9, 2, 1)],
+            vec![v(9, 1, 0), v(8, 19, 7)],
+            vec![v(8, 19, 7)],
+            vec![v(8, 18, 0), v(8, 19, 7)],
+        ];
+        for offered in offers {
+            let rules = SpecRules {
+                allowed_versions: offered.clone(),
+                ..SpecRules::default()
+            };
+            for t in templates::templates() {
+                let form = ClusterForm::from_template(&t, &rules);
+                let (input, errors) = form.to_input();
+                assert!(errors.is_empty(), "{}: {errors}", t.id);
+                let request = |spec| CreateRequest {
+                    name: "logs".into(),
+                    template: Some(t.id.to_owned()),
+                    spec,
+                };
+                let from_form = resolve_create(&request(Some(input)), &rules);
+                let from_template = resolve_create(&request(None), &rules);
+                let (form_spec, template_spec) = match (from_form, from_template) {
+                    (Ok(a), Ok(b)) => (a.1, b.1),
+                    (a, b) => panic!("{} with {offered:?}: form {a:?}, template {b:?}", t.id),
+                };
+                assert_eq!(form_spec, template_spec, "{} with {offered:?}", t.id);
+                assert!(offered.contains(&form_spec.version));
+            }
         }
     }
 
