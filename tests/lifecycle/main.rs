@@ -3,10 +3,10 @@
 //! kill-and-restart and two reconcilers on one database.
 
 mod harness;
-mod recovery;
-mod ways_out;
 #[path = "../common/ready_watch.rs"]
 mod ready_watch;
+mod recovery;
+mod ways_out;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
