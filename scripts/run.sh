@@ -10,6 +10,8 @@ if [ -z "${DATABASE_URL:-}" ]; then
   ensure_postgres
   DATABASE_URL=$(ensure_database esaas)
   export DATABASE_URL
+  # The project-local server has no password: the URL is safe to print, and the CLI needs it.
+  echo "DATABASE_URL=$DATABASE_URL  (export it to run esaas admin ... against this portal's database)" >&2
 fi
 export ESAAS_LISTEN=${ESAAS_LISTEN:-127.0.0.1:8080}
 # With the simulated Kubernetes, also serve its API for kubectl (ignored with a real cluster).

@@ -172,3 +172,25 @@ async fn reset_password_revokes_sessions_and_api_tokens(pool: PgPool) {
     app.login(&client, "ann@example.com", "another horse battery staple")
         .await;
 }
+
+#[sqlx::test]
+async fn the_binary_reports_errors_in_one_line_without_a_backtrace(pool: PgPool) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_esaas"))
+        .args(["admin", "disable-user", "--email", "ghost@example.com"])
+        .env("DATABASE_URL", database_url(&pool))
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: no user with email ghost@example.com"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+    assert!(
+        !stderr.contains("\u{1b}["),
+        "no colour codes off a terminal: {stderr}"
+    );
+}
