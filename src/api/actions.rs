@@ -74,7 +74,7 @@ async fn scale(
 ) -> ApiResult<Response> {
     let op = service::scale(
         &api.app,
-        &change_caller(&ctx, meta, &headers),
+        &change_caller(&ctx, meta, &headers)?,
         &path.name,
         &body.node_set,
         body.count,
@@ -141,7 +141,7 @@ async fn resize(
     };
     let op = service::resize(
         &api.app,
-        &change_caller(&ctx, meta, &headers),
+        &change_caller(&ctx, meta, &headers)?,
         &path.name,
         &body.node_set,
         size,
@@ -177,7 +177,7 @@ async fn restart(
     ApiPath(path): ApiPath<ClusterPath>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let op = service::restart(&api.app, &change_caller(&ctx, meta, &headers), &path.name).await?;
+    let op = service::restart(&api.app, &change_caller(&ctx, meta, &headers)?, &path.name).await?;
     Ok(accepted(&ctx, &op, &path.name))
 }
 
@@ -222,7 +222,7 @@ async fn upgrade(
 ) -> ApiResult<Response> {
     let op = service::upgrade(
         &api.app,
-        &change_caller(&ctx, meta, &headers),
+        &change_caller(&ctx, meta, &headers)?,
         &path.name,
         &body.version,
     )
@@ -268,7 +268,7 @@ async fn deletion_protection(
 ) -> ApiResult<Response> {
     service::set_deletion_protection(
         &api.app,
-        &change_caller(&ctx, meta, &headers),
+        &change_caller(&ctx, meta, &headers)?,
         &path.name,
         body.enabled,
     )

@@ -71,12 +71,25 @@ pub fn etag(generation: i64) -> HeaderValue {
 
 /// The service caller for a change, with the request's `If-Match` (if any) as a precondition: the service
 /// checks it under the cluster's row lock and answers 412 with the current `ETag` (a value that is not text
-/// matches nothing).
-pub fn change_caller(ctx: &TenantCtx, meta: RequestMeta, headers: &HeaderMap) -> Caller {
+/// matches nothing). An empty `If-Match` is no entity tag at all (RFC 9110 needs `*` or at least one tag):
+/// 400, not a failed precondition.
+pub fn change_caller(
+    ctx: &TenantCtx,
+    meta: RequestMeta,
+    headers: &HeaderMap,
+) -> Result<Caller, ApiError> {
     let if_match = headers
         .get(header::IF_MATCH)
         .map(|v| v.to_str().unwrap_or(""));
-    ctx.service_caller(meta).with_if_match(if_match)
+    if let Some(raw) = headers.get(header::IF_MATCH)
+        && raw.as_bytes().iter().all(u8::is_ascii_whitespace)
+    {
+        return Err(ApiError::bad_parameter(
+            "If-Match",
+            "give the cluster's ETag (e.g. \"3\") or *",
+        ));
+    }
+    Ok(ctx.service_caller(meta).with_if_match(if_match))
 }
 
 /// A live cluster of the tenant (404 otherwise).
@@ -399,7 +412,7 @@ async fn update_cluster(
             .map(|kibana| kibana.as_ref().map(KibanaRequest::to_input)),
         http_tls: patch.http_tls,
     };
-    let caller = change_caller(&ctx, meta, &headers);
+    let caller = change_caller(&ctx, meta, &headers)?;
     let op = service::reconfigure(&api.app, &caller, &path.name, &patch)
         .await
         .map_err(|e| match e {
@@ -457,7 +470,7 @@ async fn delete_cluster(
     ApiQuery(query): ApiQuery<DeleteQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let caller = change_caller(&ctx, meta, &headers);
+    let caller = change_caller(&ctx, meta, &headers)?;
     let op = service::delete(
         &api.app,
         &caller,

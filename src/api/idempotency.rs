@@ -20,7 +20,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
@@ -215,7 +215,17 @@ pub async fn middleware(State(api): State<ApiState>, req: Request, next: Next) -
         *req.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
-    let Some(raw_key) = req.headers().get(HEADER).filter(|_| mutating).cloned() else {
+    // Only operations the API has: a method the route lacks is the router's 405, and records no key.
+    let declared = req.extensions().get::<MatchedPath>().is_some_and(|p| {
+        api.operations
+            .contains(&(req.method().clone(), p.as_str().to_owned()))
+    });
+    let Some(raw_key) = req
+        .headers()
+        .get(HEADER)
+        .filter(|_| mutating && declared)
+        .cloned()
+    else {
         return next.run(req).await;
     };
     let Some(caller) = req.extensions().get::<ApiCaller>().cloned() else {

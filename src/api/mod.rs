@@ -72,6 +72,8 @@ pub struct ApiInner {
     pub reads: reads::ReadCache,
     /// The OpenAPI document, serialized once.
     pub openapi_json: Bytes,
+    /// The (method, path template) pairs the document declares (see [`openapi::declared_operations`]).
+    pub operations: std::collections::HashSet<(http::Method, String)>,
 }
 
 impl Deref for ApiState {
@@ -92,6 +94,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         idempotency: idempotency::Housekeeping::default(),
         reads: reads::ReadCache::new(state.config.api_read_cache),
         openapi_json,
+        operations: openapi::declared_operations(&doc),
     }));
     authenticated
         .route_layer(middleware::from_fn_with_state(

@@ -162,7 +162,12 @@ fn idempotency_parameter() -> Parameter {
              replays the first answer (with `Idempotent-Replayed: true`) for 24 hours; the same key with \
              another request is refused (422).",
         ))
-        .schema(Some(string_schema().min_length(Some(1)).max_length(Some(255))))
+        .schema(Some(
+            string_schema()
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[!-~]+$")),
+        ))
         .build()
 }
 
@@ -176,6 +181,28 @@ fn add(op: &mut Operation, status: &str) {
             RefOr::Ref(Ref::from_response_name(*name)),
         );
     }
+}
+
+/// Every (method, path template) the document declares, e.g. (`POST`, `/api/v1/tenants/{tenant}/clusters`):
+/// the operations the router serves. Middleware that runs before routing decides (such as idempotency
+/// keys) consults it, so a method a route does not have is answered 405 by the router and nothing else.
+pub fn declared_operations(doc: &OpenApi) -> std::collections::HashSet<(http::Method, String)> {
+    let mut set = std::collections::HashSet::new();
+    for (path, item) in &doc.paths.paths {
+        let methods = [
+            (http::Method::GET, item.get.is_some()),
+            (http::Method::POST, item.post.is_some()),
+            (http::Method::PUT, item.put.is_some()),
+            (http::Method::PATCH, item.patch.is_some()),
+            (http::Method::DELETE, item.delete.is_some()),
+        ];
+        for (method, present) in methods {
+            if present {
+                set.insert((method, path.clone()));
+            }
+        }
+    }
+    set
 }
 
 /// Complete the generated document (see the module docs).

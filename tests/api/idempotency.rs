@@ -245,3 +245,58 @@ async fn keys_expire_after_a_day(pool: PgPool) {
     assert_eq!(send("two").await.unwrap().status(), StatusCode::ACCEPTED);
     assert_eq!(operations_of(&api, "two").await, 1);
 }
+
+#[sqlx::test]
+async fn a_method_the_route_lacks_is_405_and_records_no_key(pool: PgPool) {
+    let api = Api::start(pool).await;
+    let t = api.tenant("acme").await;
+    let alice = api
+        .user("alice@example.com", false, &[(t, Role::Owner)])
+        .await;
+    let create = api
+        .req(Method::POST, "/api/v1/tenants/acme/clusters", &alice.token)
+        .header("idempotency-key", "k1")
+        .json(&json!({ "name": "logs", "template": "single-node" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.status(), StatusCode::ACCEPTED);
+    let keys_before = api.count("idempotency_keys").await;
+    // The quota route has GET and PUT only: POST is the router's 405, even with a used key.
+    for key in ["k1", "k2"] {
+        let r = api
+            .req(Method::POST, "/api/v1/tenants/acme/quota", &alice.token)
+            .header("idempotency-key", key)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "key {key}");
+    }
+    assert_eq!(api.count("idempotency_keys").await, keys_before);
+}
+
+#[sqlx::test]
+async fn an_empty_if_match_is_400_not_412(pool: PgPool) {
+    let api = Api::start(pool).await;
+    let t = api.tenant("acme").await;
+    let alice = api
+        .user("alice@example.com", false, &[(t, Role::Owner)])
+        .await;
+    api.create_cluster("acme", "logs", &alice.token).await;
+    for value in ["", " "] {
+        let r = api
+            .req(
+                Method::POST,
+                "/api/v1/tenants/acme/clusters/logs/restart",
+                &alice.token,
+            )
+            .header("if-match", value)
+            .send()
+            .await
+            .unwrap();
+        let p = problem(r, StatusCode::BAD_REQUEST).await;
+        assert_eq!(p["errors"][0]["parameter"], "If-Match", "{p}");
+    }
+    assert_eq!(operations_of(&api, "logs").await, 1, "only the create");
+}
