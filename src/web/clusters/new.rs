@@ -559,16 +559,7 @@ pub async fn submit(
                     Ok(flash::redirect(
                         &cluster_path(&slug, &cluster.name),
                         FlashKind::Success,
-                        format!(
-                            "Cluster {} requested: {} node{} are being created.",
-                            cluster.name,
-                            cluster.resources.nodes,
-                            if cluster.resources.nodes == 1 {
-                                ""
-                            } else {
-                                "s"
-                            }
-                        ),
+                        requested_message(&cluster.name, cluster.resources.nodes),
                     ))
                 }
                 Err(AppError::Validation(errors)) => {
@@ -605,4 +596,30 @@ pub async fn preview(
         slots: slots(&form, &panel),
         quota: panel,
     })
+}
+
+/// The flash after a request: "Cluster logs requested: 1 node is being created." / "3 nodes are ...".
+fn requested_message(name: &str, nodes: i64) -> String {
+    if nodes == 1 {
+        format!("Cluster {name} requested: 1 node is being created.")
+    } else {
+        format!("Cluster {name} requested: {nodes} nodes are being created.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::requested_message;
+
+    #[test]
+    fn the_requested_flash_agrees_with_its_count() {
+        assert_eq!(
+            requested_message("logs", 1),
+            "Cluster logs requested: 1 node is being created."
+        );
+        assert_eq!(
+            requested_message("logs", 3),
+            "Cluster logs requested: 3 nodes are being created."
+        );
+    }
 }
