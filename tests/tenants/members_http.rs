@@ -393,3 +393,43 @@ async fn the_menu_offers_only_pages_the_user_can_open(pool: PgPool) {
         assert_eq!(s.get(&app, link).await.0, 200, "{link}");
     }
 }
+
+#[sqlx::test]
+async fn removing_a_member_asks_first(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let t = create_tenant(&pool, "team").await;
+    let (owner, o) = sign_in(&app, "otto@example.com", false).await;
+    let (viewer, v) = sign_in(&app, "vic@example.com", false).await;
+    add_member(&pool, t.id, owner, Role::Owner).await;
+    add_member(&pool, t.id, viewer, Role::Viewer).await;
+    let confirm = format!("/t/team/members/{viewer}/remove");
+
+    // The list links to a confirmation page; no form removes on one click.
+    let (_, html) = o.get(&app, "/t/team/members").await;
+    assert!(html.contains(&format!("href=\"{confirm}\"")), "{html}");
+    assert!(!html.contains(&format!("action=\"{confirm}\"")), "{html}");
+    let (status, page) = o.get(&app, &confirm).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Remove vic@example.com from Team team?"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("action=\"{confirm}\"")), "{page}");
+    assert_eq!(
+        role_in(&pool, t.id, viewer).await.as_deref(),
+        Some("viewer")
+    );
+    // Viewers may not open it; an id that is no member is 404.
+    assert_eq!(v.get(&app, &confirm).await.0, 403);
+    let stranger = uuid::Uuid::new_v4();
+    assert_eq!(
+        o.get(&app, &format!("/t/team/members/{stranger}/remove"))
+            .await
+            .0,
+        404
+    );
+    // Confirming removes.
+    let (status, _) = o.post_text(&app, &confirm, &[]).await;
+    assert_eq!(status, 303);
+    assert_eq!(role_in(&pool, t.id, viewer).await, None);
+}

@@ -58,6 +58,9 @@ pub struct ConfirmPage {
     pub err_confirm: String,
     /// A warning above the form (empty: none).
     pub warning: String,
+    /// What must be done first when the action cannot work now, as a link (the submit button is then
+    /// disabled): `(url, label)`.
+    pub blocked_until: Option<(String, String)>,
 }
 
 impl ConfirmPage {
@@ -84,6 +87,7 @@ impl ConfirmPage {
             typed: String::new(),
             err_confirm: String::new(),
             warning: String::new(),
+            blocked_until: None,
             slug,
         })
     }
@@ -267,6 +271,10 @@ async fn delete_confirm_page(
     page.type_name = true;
     if cluster.deletion_protection {
         page.warning = "Deletion protection is on: turn it off first.".into();
+        page.blocked_until = Some((
+            format!("{}/protection", cluster_path(&page.slug, &cluster.name)),
+            "Turn off deletion protection".into(),
+        ));
     } else if let Some(op) = active {
         page.warning = format!(
             "A {} operation is {} on this cluster: deleting supersedes it (it ends cancelled, \"superseded by delete\").",

@@ -1,6 +1,7 @@
 //! The members page of a tenant: `GET /t/{tenant}/members` (list; add form, role selects and remove
 //! buttons shown only where the caller's role allows), `POST /t/{tenant}/members` (add by email),
-//! `POST /t/{tenant}/members/{user_id}/role` and `POST /t/{tenant}/members/{user_id}/remove`.
+//! `POST /t/{tenant}/members/{user_id}/role`, and `GET`/`POST /t/{tenant}/members/{user_id}/remove` (a
+//! confirmation page, then the removal: the list links to the page, so one stray click removes nobody).
 //!
 //! The forms are hidden from roles that may not use them, but the server decides: handlers answer 403 for a
 //! role that may not manage members before touching anything, and the domain functions in
@@ -33,7 +34,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/t/{tenant}/members", get(members_page).post(add_member))
         .route("/t/{tenant}/members/{user_id}/role", post(change_role))
-        .route("/t/{tenant}/members/{user_id}/remove", post(remove_member))
+        .route(
+            "/t/{tenant}/members/{user_id}/remove",
+            get(remove_page).post(remove_member),
+        )
 }
 
 const MANAGE_DENIED: &str =
@@ -259,6 +263,59 @@ async fn change_role(
         tx.commit().await?;
     }
     conflict_to_flash(&access, result, format!("Role changed to {role}."))
+}
+
+/// `templates/tenants/remove_member.html`: "Remove X from the tenant?".
+#[derive(Template, WebTemplate)]
+#[template(path = "tenants/remove_member.html")]
+pub struct RemoveMemberPage {
+    /// Base layout.
+    pub layout: Layout,
+    /// Tenant slug.
+    pub slug: String,
+    /// Tenant name.
+    pub name: String,
+    /// The member.
+    pub user_id: Uuid,
+    /// Their email.
+    pub email: String,
+    /// Their role.
+    pub role: Role,
+    /// The caller removes themselves.
+    pub is_self: bool,
+}
+
+/// `GET /t/{tenant}/members/{user_id}/remove`: the confirmation (404 for a non-member id).
+#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, %user_id))]
+async fn remove_page(
+    State(state): State<AppState>,
+    access: TenantAccess,
+    Path((_, user_id)): Path<(String, Uuid)>,
+) -> AppResult<RemoveMemberPage> {
+    access.require(access.members_role().can_manage_members(), MANAGE_DENIED)?;
+    let mut conn = state.db.acquire().await?;
+    let member = members::list(&mut conn, access.tenant.id)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id == user_id)
+        .ok_or(AppError::NotFound)?;
+    drop(conn);
+    let slug = access.tenant.slug.to_string();
+    let is_self = user_id == access.user.user_id;
+    let title = if is_self {
+        "Leave the tenant"
+    } else {
+        "Remove a member"
+    };
+    Ok(RemoveMemberPage {
+        layout: nav::layout_for(&state, &access.user, title, Some(&slug)).await?,
+        slug,
+        name: access.tenant.name.clone(),
+        user_id,
+        email: member.email,
+        role: member.role,
+        is_self,
+    })
 }
 
 /// `POST /t/{tenant}/members/{user_id}/remove`.
