@@ -1,4 +1,4 @@
-// Copy buttons of the cluster pages: <button class="copy-btn" data-copy="#element-id">. Loaded as a file
+// Copy buttons of the cluster pages and the new API token: <button class="copy-btn" data-copy="#element-id">. Loaded as a file
 // (the CSP forbids inline scripts); the pages work without it (the text is selectable).
 (function () {
   "use strict";

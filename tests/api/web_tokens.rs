@@ -87,6 +87,11 @@ async fn tokens_are_created_and_revoked_on_the_account_page(pool: PgPool) {
         })
         .expect("the new token is on the page");
     assert!(secret.starts_with("esaas_"), "{secret}");
+    assert!(
+        html.contains(r##"class="copy-btn btn btn-small" data-copy="#new-token""##)
+            && html.contains(r#"<script src="/static/js/clusters.js" defer>"#),
+        "a Copy button for the new token, with the script that drives it: {html}"
+    );
 
     // The token works over the API, read-only, for its tenant only (alice is a member of beta too).
     assert_read_only_within(&api, &secret, "acme", "beta").await;
