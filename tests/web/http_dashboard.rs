@@ -19,6 +19,10 @@ async fn dashboard_shows_a_green_cluster(pool: PgPool) {
     let (status, html) = owner.get(&f.app, "/t/acme/clusters/logs").await;
     assert_eq!(status, 200);
     assert_csp_clean(&html);
+    assert!(
+        !html.contains("Kubernetes: simulated <span"),
+        "the target is said once, not 'simulated [simulated]'"
+    );
     for needle in [
         "id=\"cluster-health\">green",
         "id=\"cluster-nodes\">3/3",
