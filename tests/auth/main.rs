@@ -15,6 +15,7 @@ mod metrics;
 mod nul_input;
 mod request_ids;
 mod sessions;
+mod shutdown;
 mod throttling;
 mod unavailable;
 
