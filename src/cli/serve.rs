@@ -17,7 +17,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     crate::auth::password::warm_up();
     let kube = KubeTarget::from_config(&config).await?;
     kube.check_eck_crds().await?;
-    tracing::info!(target = %kube.name, simulated = kube.is_simulated(), "Kubernetes target ready");
+    tracing::info!(kube_target = %kube.name, simulated = kube.is_simulated(), "Kubernetes target ready");
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "ESaaS Portal listening");
     let state = AppState::with_kube(config, pool, kube);
