@@ -7,5 +7,6 @@ pub mod eck;
 pub mod engine;
 pub mod labels;
 pub mod sim;
+pub mod sim_kubeconfig;
 pub mod target;
 pub mod watch;

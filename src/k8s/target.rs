@@ -48,7 +48,8 @@ impl KubeTarget {
 
     /// Build the target the configuration asks for. In sim mode with `ESAAS_SIM_LISTEN`, the simulated API is
     /// also served on that address (loopback only unless `ESAAS_SIM_LISTEN_ALLOW_REMOTE`; checked here, before
-    /// binding) and a kubeconfig for it, with its bearer token, is written to `.esaas/sim-kubeconfig` (mode 600).
+    /// binding) and a kubeconfig for it, with its bearer token, is written to `.esaas/sim-kubeconfig` (mode 600),
+    /// or to `.esaas/sim-kubeconfig-<port>` while another running portal owns that file.
     pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
         match config.kube_mode {
             KubeMode::Sim => {
@@ -58,10 +59,11 @@ impl KubeTarget {
                         .map_err(|e| anyhow::anyhow!("ESAAS_SIM_LISTEN={addr}: {e}"))?;
                     let listener = tokio::net::TcpListener::bind(addr).await?;
                     let bound = listener.local_addr()?;
-                    let path = std::path::Path::new(".esaas/sim-kubeconfig");
-                    if let Some(dir) = path.parent() {
-                        std::fs::create_dir_all(dir)?;
-                    }
+                    let path = crate::k8s::sim_kubeconfig::claim(
+                        std::path::Path::new(".esaas"),
+                        bound.port(),
+                    )?;
+                    let path = path.as_path();
                     sim.write_kubeconfig(bound, path)?;
                     tracing::info!(
                         addr = %bound,
