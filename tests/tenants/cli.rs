@@ -1,6 +1,8 @@
 //! `esaas admin` commands against a real database (the same `cli::admin::run` the binary calls): adding a
 //! member to an ownerless tenant, disabling a user and resetting a password, each with its audit row as
-//! the actor `cli`; the reset revokes the user's sessions and API tokens.
+//! the actor `cli`; the reset revokes the user's sessions and API tokens. And the real binary: `migrate` on
+//! an empty database (twice), `admin bootstrap` (the password file mode 600, a second run changes nothing),
+//! `admin reset-password --password-stdin` and `admin disable-user`, each seen at the login form.
 
 use esaas::cli::admin::{self, AdminCommand};
 use esaas::config::Config;
