@@ -116,7 +116,7 @@ async fn every_api_change_writes_its_audit_row(pool: PgPool) {
             "cancel the restart".into(),
             None,
             "operation.cancel",
-            "",
+            "cluster",
         ),
         (Method::DELETE, revoke, None, "token.revoke", "token"),
         (
