@@ -472,7 +472,10 @@ mod tests {
 
     /// Every setting the portal reads, with a value it must refuse; `extra` are the settings it needs
     /// beside it to be read at all.
-    const REFUSED: &[(&str, &str, &[(&str, &str)])] = &[
+    /// Variables and their values.
+    type Pairs = &'static [(&'static str, &'static str)];
+
+    const REFUSED: &[(&str, &str, Pairs)] = &[
         ("ESAAS_LISTEN", "localhost", &[]),
         ("ESAAS_PUBLIC_URL", "portal.example.com", &[]),
         ("ESAAS_KUBE", "minikube", &[]),
@@ -509,7 +512,7 @@ mod tests {
         ("ESAAS_SMTP_TIMEOUT_SECS", "20s", SMTP),
     ];
 
-    const SMTP: &[(&str, &str)] = &[
+    const SMTP: Pairs = &[
         ("ESAAS_SMTP_HOST", "mail.example.com"),
         ("ESAAS_SMTP_FROM", "portal@example.com"),
     ];

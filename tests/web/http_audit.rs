@@ -8,6 +8,19 @@ use sqlx::PgPool;
 
 use crate::{Fixture, ROOMY, Session};
 
+/// Form fields.
+type Form = Vec<(&'static str, &'static str)>;
+
+/// One audit row: actor, actor's user id, tenant, target kind, target, request id.
+type AuditRow = (
+    String,
+    Option<uuid::Uuid>,
+    Option<uuid::Uuid>,
+    String,
+    String,
+    Option<String>,
+);
+
 /// POST a form (with the session's CSRF token) carrying our own request id; return the status.
 async fn post_with_id(
     f: &Fixture,
@@ -50,7 +63,7 @@ async fn every_page_change_writes_its_audit_row(pool: PgPool) {
     let revoke = format!("/account/tokens/{token_id}/revoke");
 
     // (path, form, action, target kind); "cancel" is a pending operation made just before.
-    let steps: Vec<(String, Vec<(&str, &str)>, &str, &str)> = vec![
+    let steps: Vec<(String, Form, &str, &str)> = vec![
         (
             "/t/acme/clusters/logs/scale".into(),
             vec![("node_set", "default"), ("count", "3"), ("step", "confirm")],
@@ -138,14 +151,8 @@ async fn every_page_change_writes_its_audit_row(pool: PgPool) {
         let status = post_with_id(&f, &owner, &path, &form, &request_id).await;
         assert_eq!(status, 303, "{path}");
         assert_eq!(count(action).await, before + 1, "{path}: one {action} row");
-        let (actor, actor_user_id, tenant_id, target_kind, target, stored_id): (
-            String,
-            Option<uuid::Uuid>,
-            Option<uuid::Uuid>,
-            String,
-            String,
-            Option<String>,
-        ) = sqlx::query_as(
+        let (actor, actor_user_id, tenant_id, target_kind, target, stored_id): AuditRow =
+            sqlx::query_as(
             "SELECT actor, actor_user_id, tenant_id, target_kind, target, request_id FROM audit_log \
              WHERE action = $1 ORDER BY id DESC LIMIT 1",
         )
