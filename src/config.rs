@@ -470,6 +470,86 @@ mod tests {
         assert!(e.to_string().contains("ESAAS_API_READ_CACHE_MS"), "{e}");
     }
 
+    /// Every setting the portal reads, with a value it must refuse; `extra` are the settings it needs
+    /// beside it to be read at all.
+    /// Variables and their values.
+    type Pairs = &'static [(&'static str, &'static str)];
+
+    const REFUSED: &[(&str, &str, Pairs)] = &[
+        ("ESAAS_LISTEN", "localhost", &[]),
+        ("ESAAS_PUBLIC_URL", "portal.example.com", &[]),
+        ("ESAAS_KUBE", "minikube", &[]),
+        ("ESAAS_SIM_LISTEN", "port 6443", &[]),
+        ("ESAAS_LOG_FORMAT", "xml", &[]),
+        ("ESAAS_DB_MAX_CONNECTIONS", "many", &[]),
+        ("ESAAS_SESSION_TTL_HOURS", "-1", &[]),
+        ("ESAAS_LOGIN_MAX_FAILURES", "five", &[]),
+        ("ESAAS_LOGIN_WINDOW_SECS", "15m", &[]),
+        ("ESAAS_SIM_KUBELET_DELAY_MS", "2s", &[]),
+        ("ESAAS_SIM_NODE_COUNT", "3.5", &[]),
+        ("ESAAS_SIM_NODE_CPU_MILLIS", "8 cores", &[]),
+        ("ESAAS_SIM_NODE_MEMORY_MIB", "32Gi", &[]),
+        ("ESAAS_RESYNC_INTERVAL_SECS", "1m", &[]),
+        ("ESAAS_STALL_TIMEOUT_SECS", "10m", &[]),
+        ("ESAAS_RECONCILER_WORKERS", "-2", &[]),
+        ("ESAAS_TRUSTED_PROXIES", "10.0.0.0/33", &[]),
+        ("ESAAS_SIM_LISTEN_ALLOW_REMOTE", "maybe", &[]),
+        ("ESAAS_KUBE_READ_TIMEOUT_SECS", "10s", &[]),
+        ("ESAAS_AUDIT_FAILED_LOGIN_RETENTION_DAYS", "90d", &[]),
+        ("ESAAS_API_RATE_LIMIT", "fast", &[]),
+        ("ESAAS_API_READ_CACHE_MS", "soon", &[]),
+        ("ESAAS_WEBHOOK_ALLOW_HTTP", "perhaps", &[]),
+        ("ESAAS_WEBHOOK_ALLOWED_NETWORKS", "10.0.0.0/99", &[]),
+        ("ESAAS_KUBE_SERVICE_CIDR", "services", &[]),
+        ("ESAAS_WEBHOOK_TIMEOUT_SECS", "10s", &[]),
+        ("ESAAS_NOTIFY_MAX_ATTEMPTS", "lots", &[]),
+        ("ESAAS_NOTIFY_BACKOFF_MS", "5s", &[]),
+        ("ESAAS_NOTIFY_BACKOFF_MAX_SECS", "1h", &[]),
+        ("ESAAS_NOTIFY_CONCURRENCY", "four", &[]),
+        ("ESAAS_NOTIFY_POLL_MS", "2s", &[]),
+        ("ESAAS_SMTP_TLS", "ssl3", SMTP),
+        ("ESAAS_SMTP_PORT", "smtp", SMTP),
+        ("ESAAS_SMTP_TIMEOUT_SECS", "20s", SMTP),
+    ];
+
+    const SMTP: Pairs = &[
+        ("ESAAS_SMTP_HOST", "mail.example.com"),
+        ("ESAAS_SMTP_FROM", "portal@example.com"),
+    ];
+
+    #[test]
+    fn an_invalid_value_is_refused_naming_its_variable() {
+        for (name, bad, extra) in REFUSED {
+            let mut pairs = extra.to_vec();
+            pairs.push((*name, *bad));
+            let e = with(&pairs).expect_err(name);
+            let message = format!("{e:#}");
+            assert!(message.contains(name), "{name}={bad:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_blank_value_means_the_default() {
+        let defaults = format!("{:?}", with(&[]).unwrap());
+        let smtp_defaults = format!("{:?}", with(SMTP).unwrap());
+        for (name, _, extra) in REFUSED {
+            let expected = if extra.is_empty() {
+                &defaults
+            } else {
+                &smtp_defaults
+            };
+            for blank in ["", "   "] {
+                let mut pairs = extra.to_vec();
+                pairs.push((*name, blank));
+                let config = with(&pairs).unwrap_or_else(|e| panic!("{name}={blank:?}: {e:#}"));
+                assert_eq!(&format!("{config:?}"), expected, "{name}={blank:?}");
+            }
+        }
+        // DATABASE_URL has no default: blank is as good as unset, and said so.
+        let e = parse(&[("DATABASE_URL", " "), ("ESAAS_KUBE", "sim")]).unwrap_err();
+        assert!(e.to_string().contains("DATABASE_URL is not set"), "{e}");
+    }
+
     #[test]
     fn settings_come_from_the_lookup_not_the_process_environment() {
         // PATH is set in every test process; a lookup without it must not see it.

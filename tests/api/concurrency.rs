@@ -1,6 +1,8 @@
 //! Optimistic concurrency: `ETag: "<generation>"` on cluster answers, `If-Match` refusing stale changes
 //! with 412, `If-None-Match` answering 304.
 
+use std::sync::Arc;
+
 use esaas::tenants::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -141,25 +143,46 @@ async fn stale_if_match_is_412_and_current_if_match_passes(pool: PgPool) {
 
 #[sqlx::test]
 async fn two_writers_with_the_same_etag_cannot_both_win(pool: PgPool) {
-    let api = Api::start(pool).await;
+    // The portal runs on a wide pool, so both requests hold a connection at once.
+    let wide = crate::wide_pool(&pool, 8).await;
+    let api = Api::start(wide.clone()).await;
     let t = api.tenant("acme").await;
     let alice = api
         .user("alice@example.com", false, &[(t, Role::Owner)])
         .await;
     api.create_cluster("acme", "logs", &alice.token).await;
     api.settle(t, "logs").await;
-    let send = |count: u32| {
-        api.req(
-            Method::POST,
-            "/api/v1/tenants/acme/clusters/logs/scale",
-            &alice.token,
-        )
-        .header("if-match", "\"1\"")
-        .json(&json!({ "node_set": "default", "count": count }))
-        .send()
-    };
-    let (a, b) = tokio::join!(send(2), send(4));
-    let mut statuses = [a.unwrap().status(), b.unwrap().status()];
+    // Hold the cluster's row lock (as a third writer would), start both requests behind a barrier, and let
+    // go only once both wait on that lock: they really overlap, neither saw the other's result first.
+    let mut holder = wide.begin().await.unwrap();
+    esaas::clusters::repo::lock_by_name(&mut holder, t, "logs")
+        .await
+        .unwrap();
+    let start = Arc::new(tokio::sync::Barrier::new(3));
+    let mut handles = Vec::new();
+    for count in [2u32, 4] {
+        let request = api
+            .req(
+                Method::POST,
+                "/api/v1/tenants/acme/clusters/logs/scale",
+                &alice.token,
+            )
+            .header("if-match", "\"1\"")
+            .json(&json!({ "node_set": "default", "count": count }));
+        let start = start.clone();
+        handles.push(tokio::spawn(async move {
+            start.wait().await;
+            request.send().await.unwrap().status()
+        }));
+    }
+    start.wait().await;
+    crate::wait_for_lock_waiters(&wide, 2).await;
+    assert!(handles.iter().all(|h| !h.is_finished()), "both wait");
+    holder.rollback().await.unwrap();
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
     statuses.sort();
     assert_eq!(statuses[0], StatusCode::ACCEPTED, "{statuses:?}");
     assert!(
@@ -171,6 +194,15 @@ async fn two_writers_with_the_same_etag_cannot_both_win(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(generation, 2);
+    let scales: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM operations WHERE kind = 'scale') \
+              + (SELECT count(*) FROM audit_log WHERE action = 'cluster.scale')",
+    )
+    .fetch_one(api.pool())
+    .await
+    .unwrap();
+    assert_eq!(scales, 2, "one scale operation and its one audit row");
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wide.close()).await;
 }
 
 #[sqlx::test]
@@ -220,4 +252,82 @@ async fn cached_reads_see_api_changes_at_once_and_other_writers_soon(pool: PgPoo
     let cluster: Value = read(alice.token.clone()).await.json().await.unwrap();
     assert_eq!(cluster["status"]["health"], "green");
     problem(read(bob.token.clone()).await, StatusCode::NOT_FOUND).await;
+}
+
+#[sqlx::test]
+async fn a_second_read_within_the_window_is_served_from_the_cache(pool: PgPool) {
+    let api = Api::start_with(pool.clone(), |c| {
+        c.api_read_cache = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let t = api.tenant("acme").await;
+    let alice = api
+        .user("alice@example.com", false, &[(t, Role::Owner)])
+        .await;
+    let bob = api
+        .user("bob@example.com", false, &[(t, Role::Viewer)])
+        .await;
+    api.create_cluster("acme", "logs", &alice.token).await;
+    api.settle(t, "logs").await;
+    let read = |token: String| {
+        let request = api.req(Method::GET, "/api/v1/tenants/acme/clusters/logs", &token);
+        async move { request.send().await.unwrap() }
+    };
+    let first = read(bob.token.clone()).await;
+    assert_eq!(first.headers()["etag"], "\"1\"");
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["status"]["health"], "unknown");
+
+    // Another writer changes the row (as the observer or another replica does). Within the window, bob's
+    // next read is answered from the cache: it did not query, or it would see the change.
+    sqlx::query(
+        "UPDATE clusters SET health = 'green', generation = generation + 1 WHERE name = 'logs'",
+    )
+    .execute(api.pool())
+    .await
+    .unwrap();
+    let again = read(bob.token.clone()).await;
+    assert_eq!(again.headers()["etag"], "\"1\"", "the cached ETag");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    // The cache is per caller: alice's first read queries and sees the row as it is.
+    let fresh = read(alice.token.clone()).await;
+    assert_eq!(fresh.headers()["etag"], "\"2\"");
+    assert_eq!(
+        fresh.json::<Value>().await.unwrap()["status"]["health"],
+        "green"
+    );
+
+    // A change through the API drops the tenant's entries: bob's next read queries again.
+    let r = api
+        .send(
+            Method::PUT,
+            "/api/v1/tenants/acme/clusters/logs/deletion-protection",
+            &alice.token,
+            &json!({ "enabled": true }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let after = read(bob.token.clone()).await;
+    assert_eq!(after.headers()["etag"], "\"2\"");
+    let after: Value = after.json().await.unwrap();
+    assert_eq!(after["status"]["health"], "green");
+    assert_eq!(after["deletion_protection"], true);
+
+    // With the cache off (ESAAS_API_READ_CACHE_MS=0) every read queries.
+    let uncached = Api::start_with(pool, |c| c.api_read_cache = std::time::Duration::ZERO).await;
+    let r = uncached
+        .get("/api/v1/tenants/acme/clusters/logs", &bob.token)
+        .await;
+    assert_eq!(r.headers()["etag"], "\"2\"");
+    sqlx::query("UPDATE clusters SET health = 'red' WHERE name = 'logs'")
+        .execute(api.pool())
+        .await
+        .unwrap();
+    let r: Value = uncached
+        .get("/api/v1/tenants/acme/clusters/logs", &bob.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"]["health"], "red");
 }

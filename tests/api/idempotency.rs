@@ -127,40 +127,62 @@ async fn the_same_key_with_another_request_is_422(pool: PgPool) {
 
 #[sqlx::test]
 async fn concurrent_duplicates_run_once(pool: PgPool) {
-    let api = Api::start(pool).await;
+    let wide = crate::wide_pool(&pool, 14).await;
+    let api = Api::start(wide.clone()).await;
     let t = api.tenant("acme").await;
     let alice = api
         .user("alice@example.com", false, &[(t, Role::Owner)])
         .await;
+    // Hold the tenant's row lock, which a create takes for its quota check: the request that claims the key
+    // stops there, still running, while its seven duplicates arrive (all behind one barrier).
+    let mut holder = wide.begin().await.unwrap();
+    esaas::tenants::repo::lock(&mut holder, t).await.unwrap();
     let body = json!({ "name": "logs", "template": "single-node" });
-    let requests = (0..8).map(|_| {
-        api.req(Method::POST, "/api/v1/tenants/acme/clusters", &alice.token)
-            .header("idempotency-key", "same-key")
-            .json(&body)
-            .send()
-    });
-    let answers = futures::future::join_all(requests).await;
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(9));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let request = api
+                .req(Method::POST, "/api/v1/tenants/acme/clusters", &alice.token)
+                .header("idempotency-key", "same-key")
+                .json(&body);
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                let r = request.send().await.unwrap();
+                let status = r.status();
+                let retry_after = r.headers().get("retry-after").cloned();
+                (status, retry_after, r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    start.wait().await;
+    crate::wait_for_lock_waiters(&wide, 1).await;
+    // Seven are answered while the one that runs is still blocked.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while handles.iter().filter(|h| h.is_finished()).count() < 7 {
+        assert!(std::time::Instant::now() < deadline, "the duplicates wait");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(handles.iter().filter(|h| h.is_finished()).count(), 7);
+    holder.rollback().await.unwrap();
     let mut accepted = 0;
-    let mut ids = std::collections::HashSet::new();
-    for r in answers {
-        let r = r.unwrap();
-        match r.status() {
+    for h in handles {
+        let (status, retry_after, doc) = h.await.unwrap();
+        match status {
             StatusCode::ACCEPTED => {
                 accepted += 1;
-                let v: Value = r.json().await.unwrap();
-                ids.insert(v["id"].as_str().unwrap().to_owned());
+                assert_eq!(doc["kind"], "create");
             }
             StatusCode::CONFLICT => {
-                assert_eq!(r.headers()["retry-after"], "1");
-                let p = problem(r, StatusCode::CONFLICT).await;
-                assert_eq!(p["type"], "/api/docs#problem-idempotency-in-progress");
+                assert_eq!(retry_after.unwrap(), "1");
+                assert_eq!(doc["type"], "/api/docs#problem-idempotency-in-progress");
             }
-            other => panic!("unexpected {other}"),
+            other => panic!("unexpected {other}: {doc}"),
         }
     }
-    assert!(accepted >= 1);
-    assert_eq!(ids.len(), 1, "every 202 is the same operation");
+    assert_eq!(accepted, 1, "one ran, seven were told it is in progress");
     assert_eq!(operations_of(&api, "logs").await, 1);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wide.close()).await;
 }
 
 #[sqlx::test]
@@ -181,6 +203,49 @@ async fn errors_are_replayed_but_server_errors_and_secrets_are_not_kept(pool: Pg
     let again = bad().await.unwrap();
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     problem(again, StatusCode::UNPROCESSABLE_ENTITY).await;
+
+    // A server error is not an answer: the key is released and a retry runs again. Postgres refuses new
+    // clusters (a trigger), so the create fails with a 500 after the key was claimed.
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_clusters() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'disk full (test)'; END $$; \
+         CREATE TRIGGER refuse_clusters BEFORE INSERT ON clusters \
+         FOR EACH ROW EXECUTE FUNCTION refuse_clusters();",
+    )
+    .execute(api.pool())
+    .await
+    .unwrap();
+    let create = || {
+        api.req(Method::POST, "/api/v1/tenants/acme/clusters", &alice.token)
+            .header("idempotency-key", "flaky")
+            .json(&json!({ "name": "logs", "template": "single-node" }))
+            .send()
+    };
+    for attempt in 0..2 {
+        let r = create().await.unwrap();
+        assert!(
+            r.headers().get("idempotent-replayed").is_none(),
+            "attempt {attempt} ran"
+        );
+        problem(r, StatusCode::INTERNAL_SERVER_ERROR).await;
+        let kept: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM idempotency_keys WHERE key = 'flaky'")
+                .fetch_one(api.pool())
+                .await
+                .unwrap();
+        assert_eq!(kept, 0, "attempt {attempt}: the key was released");
+    }
+    sqlx::raw_sql("DROP TRIGGER refuse_clusters ON clusters")
+        .execute(api.pool())
+        .await
+        .unwrap();
+    let r = create().await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "the retry ran again");
+    assert!(r.headers().get("idempotent-replayed").is_none());
+    assert_eq!(operations_of(&api, "logs").await, 1);
+    let replayed = create().await.unwrap();
+    assert_eq!(replayed.status(), StatusCode::ACCEPTED);
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
 
     // A new token's secret is never stored: the retry is refused, and no second token is made.
     let create = || {
@@ -299,4 +364,123 @@ async fn an_empty_if_match_is_400_not_412(pool: PgPool) {
         assert_eq!(p["errors"][0]["parameter"], "If-Match", "{p}");
     }
     assert_eq!(operations_of(&api, "logs").await, 1, "only the create");
+}
+
+#[sqlx::test]
+async fn put_patch_and_delete_replay_the_first_answer_and_run_once(pool: PgPool) {
+    let api = Api::start(pool).await;
+    let t = api.tenant("acme").await;
+    let alice = api
+        .user("alice@example.com", false, &[(t, Role::Owner)])
+        .await;
+    api.create_cluster("acme", "logs", &alice.token).await;
+    api.settle(t, "logs").await;
+    let cluster: Value = api
+        .get("/api/v1/tenants/acme/clusters/logs", &alice.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let http_tls = cluster["spec"]["http_tls"].as_bool().unwrap();
+    let generation = || {
+        let pool = api.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT generation FROM clusters WHERE name = 'logs'")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let audits = |action: &'static str| {
+        let pool = api.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_log WHERE action = $1")
+                .bind(action)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let cases = [
+        (
+            Method::PUT,
+            "/api/v1/tenants/acme/clusters/logs/deletion-protection",
+            Some(json!({ "enabled": true })),
+            StatusCode::OK,
+            "cluster.deletion_protection",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/tenants/acme/clusters/logs",
+            Some(json!({ "http_tls": !http_tls })),
+            StatusCode::ACCEPTED,
+            "cluster.reconfigure",
+        ),
+        (
+            Method::PUT,
+            "/api/v1/tenants/acme/clusters/logs/deletion-protection",
+            Some(json!({ "enabled": false })),
+            StatusCode::OK,
+            "cluster.deletion_protection",
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/tenants/acme/clusters/logs?confirm_name=logs",
+            None,
+            StatusCode::ACCEPTED,
+            "cluster.delete",
+        ),
+    ];
+    for (i, (method, path, body, status, action)) in cases.into_iter().enumerate() {
+        let key = format!("change-{i}");
+        let send = || {
+            let mut req = api
+                .req(method.clone(), path, &alice.token)
+                .header("idempotency-key", &key);
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            req.send()
+        };
+        let first = send().await.unwrap();
+        assert_eq!(first.status(), status, "{method} {path}");
+        assert!(first.headers().get("idempotent-replayed").is_none());
+        let first_etag = first.headers().get("etag").cloned();
+        let first: Value = first.json().await.unwrap();
+        let (generation_after, ops_after, audits_after) = (
+            generation().await,
+            operations_of(&api, "logs").await,
+            audits(action).await,
+        );
+
+        let again = send().await.unwrap();
+        assert_eq!(again.status(), status, "{method} {path}: the first answer");
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+        assert_eq!(again.headers().get("etag").cloned(), first_etag);
+        assert_eq!(
+            again.json::<Value>().await.unwrap(),
+            first,
+            "{method} {path}"
+        );
+        assert_eq!(
+            generation().await,
+            generation_after,
+            "{method} {path} ran once"
+        );
+        assert_eq!(operations_of(&api, "logs").await, ops_after);
+        assert_eq!(audits(action).await, audits_after, "{method} {path}");
+        api.settle(t, "logs").await;
+    }
+    // Without a key the delete runs again, and is refused (the cluster is being deleted): the replay above
+    // did not run it.
+    let r = api
+        .req(
+            Method::DELETE,
+            "/api/v1/tenants/acme/clusters/logs?confirm_name=logs",
+            &alice.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
 }

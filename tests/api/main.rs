@@ -7,6 +7,7 @@
 mod common;
 
 mod access;
+mod audit_rows;
 mod concurrency;
 mod credentials_wait;
 mod docs;
@@ -253,4 +254,37 @@ pub async fn problem(r: Response, status: StatusCode) -> Value {
         assert!(doc[key].is_string(), "{key} missing in {doc}");
     }
     doc
+}
+
+/// A pool of its own on the test's database, wide enough that every request of a race holds a connection
+/// (the `#[sqlx::test]` pool has 5).
+pub async fn wide_pool(pool: &PgPool, connections: u32) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(connections)
+        .connect_with(pool.connect_options().as_ref().clone())
+        .await
+        .unwrap()
+}
+
+/// Wait (at most 15 s) until `n` backends of this database wait on a lock: the proof that concurrent
+/// requests really are in flight together, each blocked where the test holds the lock.
+pub async fn wait_for_lock_waiters(pool: &PgPool, n: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting >= n {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{waiting} of {n} requests reached the lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

@@ -256,15 +256,41 @@ async fn expired_and_revoked_tokens_are_401(pool: PgPool) {
     )
     .await;
 
-    // A disabled user's tokens stop working (within the cache lifetime).
+    // A disabled user's token stops working within the cache lifetime, even when it was cached: carol's
+    // token is used (and cached), then she is disabled where this process does not hear of it (the CLI,
+    // another replica: a plain UPDATE). The web UI's disable drops the entry at once
+    // (`web_tokens::disabling_a_user_in_the_ui_stops_their_tokens_at_once`).
     let carol = api
         .user("carol@example.com", false, &[(t, Role::Member)])
         .await;
+    assert_eq!(
+        api.get("/api/v1/tenants", &carol.token).await.status(),
+        StatusCode::OK
+    );
+    let cached_at = std::time::Instant::now();
     sqlx::query("UPDATE users SET disabled_at = now() WHERE id = $1")
         .bind(carol.user_id)
         .execute(api.pool())
         .await
         .unwrap();
+    loop {
+        let status = api.get("/api/v1/tenants", &carol.token).await.status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            cached_at.elapsed() < esaas::api::auth::CACHE_TTL + std::time::Duration::from_secs(1),
+            "the disabled user's token still works after the cache lifetime"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        cached_at.elapsed() <= esaas::api::auth::CACHE_TTL + std::time::Duration::from_secs(1),
+        "refused within the cache lifetime: {:?}",
+        cached_at.elapsed()
+    );
+    // Refused for good: the next lookup found the user disabled.
     problem(
         api.get("/api/v1/tenants", &carol.token).await,
         StatusCode::UNAUTHORIZED,

@@ -1,6 +1,7 @@
 //! Accounts and authentication over HTTP: login/logout, sessions, CSRF, throttling (and why it locks no one
 //! out), bounded audit rows of failed logins, request ids, NUL characters in forms, `/metrics`, security
-//! headers and behaviour while the database is down. Each test runs the portal on a loopback port over its own database.
+//! headers, behaviour while the database is down, and `esaas serve` as a process (signals, logs, start-up
+//! refusals). Each test runs the portal on a loopback port over its own database.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -18,6 +19,7 @@ mod request_ids;
 mod server_logs;
 mod sessions;
 mod shutdown;
+mod start_up;
 mod throttling;
 mod unavailable;
 

@@ -1,5 +1,6 @@
 //! `/metrics`: only a scraper with `ESAAS_METRICS_TOKEN` gets it, and no caller can grow it: invented methods
-//! and paths do not become labels.
+//! and paths do not become labels. The series it promises exist and move: requests counted by route and
+//! status, their latency, applied operations by kind, the database pool.
 
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -146,4 +147,112 @@ async fn metrics_need_the_scrape_token(pool: PgPool) {
     }
     let body = scrape(&app).await;
     assert!(body.contains("esaas_db_pool_connections"), "{body}");
+}
+
+/// The value of the series `name{labels}` in a scrape (0 when absent).
+fn value(scrape: &str, series: &str) -> f64 {
+    scrape
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| {
+            v.split_whitespace().next().unwrap().parse().unwrap()
+        })
+}
+
+#[sqlx::test]
+async fn the_series_count_requests_applied_operations_and_the_pool(pool: PgPool) {
+    let (app, shutdown) = TestApp::spawn_with_background(pool.clone(), |c| {
+        c.metrics_token = Some(SecretString::from(TOKEN.to_owned()));
+    })
+    .await;
+    let requests = "esaas_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}";
+    let durations = "esaas_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\"}";
+    let unmatched = "esaas_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"}";
+    let applied = "esaas_operation_apply_seconds_count{kind=\"create\"}";
+    let before = scrape(&app).await;
+    for _ in 0..5 {
+        let r = plain_client()
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    for _ in 0..2 {
+        let r = plain_client()
+            .get(app.url("/nowhere"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+    }
+    let after = scrape(&app).await;
+    assert_eq!(
+        value(&after, requests) - value(&before, requests),
+        5.0,
+        "{after}"
+    );
+    assert_eq!(
+        value(&after, durations) - value(&before, durations),
+        5.0,
+        "{after}"
+    );
+    assert_eq!(
+        value(&after, unmatched) - value(&before, unmatched),
+        2.0,
+        "{after}"
+    );
+    assert!(after.contains("esaas_http_request_duration_seconds_bucket{"));
+    assert!(
+        value(&after, "esaas_db_pool_connections") >= 1.0,
+        "the pool is measured at scrape time: {after}"
+    );
+    assert_eq!(value(&after, applied), 0.0, "no operation yet");
+
+    // A cluster request: once the reconciler applied it, the apply-latency histogram has it.
+    let tenant_id: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO tenants (slug, name, max_clusters, max_nodes, max_cpu_millis, max_memory_mib, \
+         max_storage_gib) VALUES ('acme', 'Acme', 10, 40, 100000, 262144, 4000) RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let owner = app
+        .create_user("owner@example.com", "correct horse battery", false)
+        .await;
+    let caller = esaas::clusters::service::Caller {
+        tenant_id,
+        role: esaas::tenants::Role::Owner,
+        actor: esaas::audit::Actor::user(owner, "owner@example.com"),
+        meta: esaas::request_meta::RequestMeta::default(),
+        if_match: None,
+    };
+    esaas::clusters::service::create(
+        &app.state,
+        &caller,
+        &esaas::clusters::service::CreateRequest {
+            name: "logs".into(),
+            template: Some("single-node".into()),
+            spec: None,
+        },
+    )
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let now = scrape(&app).await;
+        if value(&now, applied) == 1.0 {
+            assert!(
+                value(&now, "esaas_operation_apply_seconds_sum{kind=\"create\"}") > 0.0,
+                "{now}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the applied create never reached the metrics: {now}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
 }

@@ -138,34 +138,71 @@ async fn a_successful_login_clears_the_account_failures_from_its_address(pool: P
 
 #[sqlx::test]
 async fn a_burst_of_parallel_guesses_gets_no_more_than_the_limit(pool: PgPool) {
-    let app = TestApp::spawn_with(pool, |c| c.login_max_failures = 3).await;
+    // The portal on a pool wide enough that all ten attempts hold a connection at once.
+    let wide = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(14)
+        .connect_with(pool.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+    let app = TestApp::spawn_with(wide.clone(), |c| c.login_max_failures = 3).await;
     app.create_user("ann@example.com", PASSWORD, false).await;
     let token = super::login_form_token(&app).await;
-    let attempts = (0..10).map(|i| {
-        let token = token.clone();
-        let url = app.url("/login");
-        async move {
-            super::plain_client()
-                .post(url)
+    // Hold back every reservation (a SHARE lock on login_failures lets reads through and blocks inserts),
+    // start the ten guesses behind a barrier, and let go only once all ten wait to reserve: they really
+    // arrive together, none was counted before the others started.
+    let mut holder = wide.begin().await.unwrap();
+    sqlx::query("LOCK TABLE login_failures IN SHARE MODE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(11));
+    let attempts: Vec<_> = (0..10)
+        .map(|i| {
+            let request = super::plain_client()
+                .post(app.url("/login"))
                 .header("cookie", format!("esaas_csrf={token}"))
                 .form(&[
-                    ("csrf_token", token.as_str()),
-                    ("email", "ann@example.com"),
-                    ("password", &format!("wrong guess {i}")),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
+                    ("csrf_token", token.clone()),
+                    ("email", "ann@example.com".to_owned()),
+                    ("password", format!("wrong guess {i}")),
+                ]);
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                request.send().await.unwrap().status().as_u16()
+            })
+        })
+        .collect();
+    start.wait().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO login_failures%'",
+        )
+        .fetch_one(&wide)
+        .await
+        .unwrap();
+        if waiting == 10 {
+            break;
         }
-    });
-    let statuses = futures::future::join_all(attempts).await;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{waiting} of 10 guesses reached the reservation"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    holder.rollback().await.unwrap();
+    let mut statuses = Vec::new();
+    for a in attempts {
+        statuses.push(a.await.unwrap());
+    }
     let verified = statuses.iter().filter(|s| **s == 422).count();
     let refused = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(verified + refused, 10, "{statuses:?}");
     assert!(verified <= 3, "at most 3 guesses verified: {statuses:?}");
     assert!(refused >= 7, "{statuses:?}");
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wide.close()).await;
 }
 
 /// A failed login sent through a proxy claiming the client `forwarded`: the address it was audited and

@@ -261,6 +261,7 @@ async fn restart_replaces_every_pod_one_at_a_time(pool: PgPool) {
         .map(|p| p.metadata.uid.clone().unwrap())
         .collect();
     assert_eq!(before.len(), 3);
+    let es_before = serde_json::to_value(es_api(&env).get("roll").await.unwrap()).unwrap();
     env.sim.set_kubelet_delay(Duration::from_millis(150));
     // Every change of the pods is seen through a watch (not sampled), from before the restart on.
     let watch = ReadyWatch::start(pods.clone(), ES_PODS_OF_ROLL).await;
@@ -268,6 +269,54 @@ async fn restart_replaces_every_pod_one_at_a_time(pool: PgPool) {
         .await
         .unwrap();
     assert_succeeded(&env.wait(&op).await);
+    // The Elasticsearch object as Kubernetes holds it: only the trigger annotations changed (besides what
+    // the API server and ECK keep moving: resourceVersion, generation, managedFields, status).
+    let es_after = serde_json::to_value(es_api(&env).get("roll").await.unwrap()).unwrap();
+    let trigger = esaas::k8s::eck::RESTART_TRIGGER_ANNOTATION;
+    assert!(es_after["metadata"]["annotations"][trigger].is_string());
+    let strip = |mut v: serde_json::Value| {
+        let meta = v["metadata"].as_object_mut().unwrap();
+        for volatile in ["resourceVersion", "generation", "managedFields"] {
+            meta.remove(volatile);
+        }
+        if let Some(a) = meta.get_mut("annotations").and_then(|a| a.as_object_mut()) {
+            a.remove(trigger);
+        }
+        if meta
+            .get("annotations")
+            .is_some_and(|a| a.as_object().is_some_and(|m| m.is_empty()))
+        {
+            meta.remove("annotations");
+        }
+        v.as_object_mut().unwrap().remove("status");
+        for set in v["spec"]["nodeSets"].as_array_mut().unwrap() {
+            let Some(pod_meta) = set
+                .pointer_mut("/podTemplate/metadata")
+                .and_then(|m| m.as_object_mut())
+            else {
+                continue;
+            };
+            if let Some(a) = pod_meta
+                .get_mut("annotations")
+                .and_then(|a| a.as_object_mut())
+            {
+                a.remove(trigger);
+            }
+            if pod_meta
+                .get("annotations")
+                .is_some_and(|a| a.as_object().is_some_and(|m| m.is_empty()))
+            {
+                pod_meta.remove("annotations");
+            }
+        }
+        v
+    };
+    assert_ne!(es_before, es_after);
+    assert_eq!(
+        strip(es_after),
+        strip(es_before),
+        "a restart changed more of the Elasticsearch object than its trigger annotations"
+    );
     // Once the watch shows the pods Kubernetes has, all Ready, its minimum covers the whole restart.
     let caught_up = eventually(Duration::from_secs(10), || async {
         let live: BTreeSet<String> = pods
@@ -470,20 +519,89 @@ async fn kubernetes_errors_are_retried_then_succeed(pool: PgPool) {
 
 #[sqlx::test]
 async fn killed_portal_resumes_without_duplicates(pool: PgPool) {
-    // A portal without reconciler workers accepts requests, then "dies".
-    let env = Env::with(pool, harness::test_config(0)).await;
+    let wide = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(12)
+        .connect_with(pool.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+    // The first portal has no reconciler workers: the test runs its reconciler pass as a task of its own,
+    // to kill it at the worst moment.
+    let env = Env::with(wide.clone(), harness::test_config(0)).await;
     let op = env.create("resume", "three-nodes").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Hold the cluster's row (as a slow writer would): the pass claims the operation, applies the objects,
+    // marks the operation applied, and then waits here to mark the cluster applied. Kubernetes has the
+    // objects; Postgres has nothing of it committed.
+    let mut holder = wide.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM clusters WHERE id = $1 FOR UPDATE")
+        .bind(op.cluster_id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let pass = {
+        let state = env.state.clone();
+        tokio::spawn(async move { esaas::operations::reconciler::run_once(&state).await })
+    };
+    let blocked_pid = eventually(Duration::from_secs(15), || async {
+        sqlx::query_scalar::<_, i32>(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock' AND query LIKE '%applied_generation = greatest%'",
+        )
+        .fetch_optional(&wide)
+        .await
+        .unwrap()
+    })
+    .await
+    .expect("the pass reached the commit of its apply");
+    let applied = es_api(&env).get("resume").await.unwrap();
+    assert!(!pass.is_finished());
+    // Kill it there: the task dies, and with it its session (Postgres rolls the transaction back).
+    pass.abort();
+    assert!(pass.await.unwrap_err().is_cancelled());
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(blocked_pid)
+        .execute(&wide)
+        .await
+        .unwrap();
+    holder.rollback().await.unwrap();
     env.shutdown.cancel();
-    // Nothing was applied.
-    assert!(es_api(&env).get_opt("resume").await.unwrap().is_none());
-    // A new portal process on the same database picks the operation up.
+    let mut conn = wide.acquire().await.unwrap();
+    let after_kill = esaas::operations::repo::get(&mut conn, env.tenant_id, op.id)
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(
+        after_kill.state,
+        OperationState::Pending,
+        "nothing of the killed pass committed: {:?}",
+        after_kill.steps
+    );
+    assert_eq!(after_kill.attempts, 0);
+
+    // A new portal process on the same database and Kubernetes resumes the operation.
     let (_state, shutdown) = env.second_portal(2);
-    let done = harness::wait_for(&env.pool, env.tenant_id, op.id, Duration::from_secs(30)).await;
+    let done = harness::wait_for(&wide, env.tenant_id, op.id, Duration::from_secs(30)).await;
     assert_succeeded(&done);
+    assert_eq!(done.attempts, 1, "one recorded apply: {:?}", done.steps);
+    let applied_steps = done
+        .steps
+        .iter()
+        .filter(|s| s.message.starts_with("applied"))
+        .count();
+    assert_eq!(applied_steps, 1, "{:?}", done.steps);
+    // One object, the same one (same uid), unchanged by the re-apply (generation 1): no duplicate.
     let all = es_api(&env).list(&ListParams::default()).await.unwrap();
     assert_eq!(all.items.len(), 1, "exactly one Elasticsearch resource");
+    assert_eq!(all.items[0].metadata.uid, applied.metadata.uid);
+    assert_eq!(all.items[0].metadata.generation, Some(1));
+    let operations: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM operations WHERE cluster_id = $1")
+            .bind(op.cluster_id)
+            .fetch_one(&wide)
+            .await
+            .unwrap();
+    assert_eq!(operations, 1, "one operation, completed once");
     shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(5), wide.close()).await;
 }
 
 #[sqlx::test]

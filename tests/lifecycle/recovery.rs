@@ -1,15 +1,24 @@
 //! Ways Kubernetes lets a cluster down: an API server that comes back empty (the resync relists and re-applies
-//! what existed), and pods no node can hold (the stall says why, in the scheduler's words).
+//! what existed), tenant objects and Kibana changed by hand (the resync restores them), a portal restarted
+//! with a new, empty simulated Kubernetes (recreated from Postgres), and pods no node can hold (the stall says
+//! why, in the scheduler's words).
 
 use std::time::{Duration, Instant};
 
 use esaas::clusters::service::{self, CreateRequest};
 use esaas::clusters::spec::ClusterSpecInput;
+use esaas::k8s::apply::ObjectKey;
+use esaas::k8s::sim::{Sim, SimNodes, SimOptions};
+use esaas::k8s::target::KubeTarget;
 use esaas::operations::repo as ops;
 use esaas::operations::resync;
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::Api;
+use esaas::state::AppState;
+use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::core::{ApiResource, GroupVersionKind};
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 
 use crate::harness::{self, Env, assert_succeeded, eventually};
 use crate::{es_api, ready_pods};
@@ -169,4 +178,156 @@ async fn a_create_bigger_than_any_node_stalls_with_the_scheduler_reason(pool: Pg
         pod_reason.starts_with("cannot be scheduled: "),
         "{pod_reason}"
     );
+}
+
+fn kibana_api(env_sim: &esaas::k8s::sim::Sim) -> Api<DynamicObject> {
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("kibana.k8s.elastic.co", "v1", "Kibana"),
+        "kibanas",
+    );
+    Api::namespaced_with(env_sim.client(), "esaas-acme", &ar)
+}
+
+fn key(kind: &str, name: &str) -> ObjectKey {
+    ObjectKey {
+        kind: kind.into(),
+        namespace: "esaas-acme".into(),
+        name: name.into(),
+    }
+}
+
+#[sqlx::test]
+async fn the_resync_restores_tenant_objects_and_kibana(pool: PgPool) {
+    let env = Env::new(pool).await;
+    assert_succeeded(&env.wait(&env.create("drift", "single-node").await).await);
+    assert!(
+        harness::watch_cache_caught_up(&env).await,
+        "the watch cache caught up with Kubernetes"
+    );
+    let policies: Api<NetworkPolicy> = Api::namespaced(env.sim.client(), "esaas-acme");
+    let quotas: Api<ResourceQuota> = Api::namespaced(env.sim.client(), "esaas-acme");
+    let kibanas = kibana_api(&env.sim);
+    let policy_before = policies.get("esaas-tenant-isolation").await.unwrap().spec;
+    let quota_before = quotas.get("esaas-tenant-quota").await.unwrap().spec;
+    let kibana_before = kibanas.get("drift").await.unwrap();
+
+    // By hand: the tenant's NetworkPolicy deleted, its ResourceQuota raised (by another manager, forced),
+    // the cluster's Kibana deleted.
+    policies
+        .delete("esaas-tenant-isolation", &DeleteParams::default())
+        .await
+        .unwrap();
+    let raised = serde_json::json!({
+        "apiVersion": "v1", "kind": "ResourceQuota",
+        "metadata": { "name": "esaas-tenant-quota" },
+        "spec": { "hard": { "limits.cpu": "999" } }
+    });
+    quotas
+        .patch(
+            "esaas-tenant-quota",
+            &PatchParams::apply("someone-else").force(),
+            &Patch::Apply(&raised),
+        )
+        .await
+        .unwrap();
+    kibanas
+        .delete("drift", &DeleteParams::default())
+        .await
+        .unwrap();
+    let seen = eventually(Duration::from_secs(10), || async {
+        let cache = &env.state.cache;
+        let quota = cache
+            .get(&key("ResourceQuota", "esaas-tenant-quota"))
+            .await?;
+        (cache
+            .get(&key("NetworkPolicy", "esaas-tenant-isolation"))
+            .await
+            .is_none()
+            && cache.get(&key("Kibana", "drift")).await.is_none()
+            && quota["spec"]["hard"]["limits.cpu"] == "999")
+            .then_some(())
+    })
+    .await;
+    assert!(seen.is_some(), "the watches saw the three changes");
+
+    let report = resync::resync_all(&env.state).await.unwrap();
+    assert_eq!(report.applied, 3, "policy, quota and Kibana: {report:?}");
+    assert_eq!(
+        policies.get("esaas-tenant-isolation").await.unwrap().spec,
+        policy_before,
+        "the NetworkPolicy is back as it was"
+    );
+    assert_eq!(
+        quotas.get("esaas-tenant-quota").await.unwrap().spec,
+        quota_before,
+        "the quota is the tenant's again"
+    );
+    let kibana = kibanas.get("drift").await.unwrap();
+    assert_ne!(kibana.metadata.uid, kibana_before.metadata.uid, "recreated");
+    assert_eq!(kibana.data["spec"], kibana_before.data["spec"]);
+}
+
+#[sqlx::test]
+async fn a_restarted_portal_recreates_its_simulated_kubernetes_from_postgres(pool: PgPool) {
+    let env = Env::new(pool).await;
+    assert_succeeded(&env.wait(&env.create("alpha", "three-nodes").await).await);
+    let cluster_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM clusters WHERE name = 'alpha'")
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    // The portal stops; the new process starts its own simulated Kubernetes, empty.
+    env.shutdown.cancel();
+    let sim = Sim::new(SimOptions {
+        kubelet_delay: Duration::ZERO,
+        run_controllers: true,
+        nodes: SimNodes::default(),
+    });
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("elasticsearch.k8s.elastic.co", "v1", "Elasticsearch"),
+        "elasticsearches",
+    );
+    let es: Api<DynamicObject> = Api::namespaced_with(sim.client(), "esaas-acme", &ar);
+    assert!(es.get_opt("alpha").await.unwrap().is_none());
+    let state = AppState::with_kube(
+        harness::test_config(2),
+        env.pool.clone(),
+        KubeTarget::from_sim(sim.clone()),
+    );
+    let shutdown = CancellationToken::new();
+    esaas::operations::spawn_background(&state, shutdown.clone());
+    let started = Instant::now();
+    let back = eventually(Duration::from_secs(20), || async {
+        let namespaces: Api<Namespace> = Api::all(sim.client());
+        namespaces.get_opt("esaas-acme").await.ok()??;
+        let quotas: Api<ResourceQuota> = Api::namespaced(sim.client(), "esaas-acme");
+        quotas.get_opt("esaas-tenant-quota").await.ok()??;
+        let policies: Api<NetworkPolicy> = Api::namespaced(sim.client(), "esaas-acme");
+        policies.get_opt("esaas-tenant-isolation").await.ok()??;
+        kibana_api(&sim).get_opt("alpha").await.ok()??;
+        es.get_opt("alpha").await.ok()?
+    })
+    .await
+    .expect("the cluster's objects are applied to the new Kubernetes");
+    println!("recreated {:?} after the restart", started.elapsed());
+    assert_eq!(back.data["spec"]["nodeSets"][0]["count"], 3);
+    // It runs again (the observer sees the new pods), and no operation was needed for it.
+    let green = eventually(Duration::from_secs(20), || async {
+        let row: (String, i32) =
+            sqlx::query_as("SELECT health, available_nodes FROM clusters WHERE id = $1")
+                .bind(cluster_id)
+                .fetch_one(&env.pool)
+                .await
+                .ok()?;
+        (row == ("green".to_owned(), 3)).then_some(())
+    })
+    .await;
+    assert!(green.is_some(), "alpha is green on the new Kubernetes");
+    let operations: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM operations WHERE cluster_id = $1")
+            .bind(cluster_id)
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(operations, 1, "only the create: the resync restored it");
+    shutdown.cancel();
 }

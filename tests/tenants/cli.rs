@@ -1,6 +1,8 @@
 //! `esaas admin` commands against a real database (the same `cli::admin::run` the binary calls): adding a
 //! member to an ownerless tenant, disabling a user and resetting a password, each with its audit row as
-//! the actor `cli`; the reset revokes the user's sessions and API tokens.
+//! the actor `cli`; the reset revokes the user's sessions and API tokens. And the real binary: `migrate` on
+//! an empty database (twice), `admin bootstrap` (the password file mode 600, a second run changes nothing),
+//! `admin reset-password --password-stdin` and `admin disable-user`, each seen at the login form.
 
 use esaas::cli::admin::{self, AdminCommand};
 use esaas::config::Config;
@@ -192,5 +194,173 @@ async fn the_binary_reports_errors_in_one_line_without_a_backtrace(pool: PgPool)
     assert!(
         !stderr.contains("\u{1b}["),
         "no colour codes off a terminal: {stderr}"
+    );
+}
+
+/// Run the real binary with `args` (and `stdin`) over the test's database; returns (exit code, stdout, stderr).
+async fn esaas(pool: &PgPool, args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_esaas"))
+        .args(args)
+        .env("DATABASE_URL", database_url(pool))
+        .env("ESAAS_KUBE", "sim")
+        .env("ESAAS_PUBLIC_URL", "http://portal.test")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("esaas finishes within 60 s")
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The status of a login attempt through the form (303 in, 422 refused).
+async fn login_status(app: &TestApp, email: &str, password: &str) -> u16 {
+    let client = app.client();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = super::common::input_value(&page, "csrf_token").unwrap();
+    client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_binary_migrates_bootstraps_resets_and_disables(pool: PgPool) {
+    // migrate: every migration applied to an empty database, and again changes nothing.
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "sql")
+        })
+        .count() as i64;
+    for round in 0..2 {
+        let (code, out, err) = esaas(&pool, &["migrate"], "").await;
+        assert_eq!(code, Some(0), "round {round}: {out}{err}");
+        assert!(out.contains("migrations applied"), "{out}");
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(applied, files, "round {round}");
+    }
+
+    // bootstrap: the first platform admin, its password in a file only its owner may read.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secrets/initial-admin-password");
+    let file_arg = file.to_str().unwrap();
+    let bootstrap = [
+        "admin",
+        "bootstrap",
+        "--email",
+        "root@example.com",
+        "--password-file",
+        file_arg,
+    ];
+    let (code, out, err) = esaas(&pool, &bootstrap, "").await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    let password = std::fs::read_to_string(&file).unwrap().trim().to_owned();
+    assert_eq!(password.len(), 20);
+    assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert!(out.contains(&format!(
+        "Log in at http://portal.test as root@example.com with password: {password}"
+    )));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "the password file is readable by its owner only"
+        );
+    }
+    let admin: bool =
+        sqlx::query_scalar("SELECT is_platform_admin FROM users WHERE email = 'root@example.com'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(admin);
+    // Again: nothing created, nothing overwritten.
+    let (code, out, _) = esaas(&pool, &bootstrap, "").await;
+    assert_eq!(code, Some(0));
+    assert!(out.contains("with the password in"), "{out}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), password);
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
+    let app = TestApp::spawn(pool.clone()).await;
+    assert_eq!(login_status(&app, "root@example.com", &password).await, 303);
+
+    // reset-password: from standard input, audited as the CLI; the old password stops working.
+    let (code, out, err) = esaas(
+        &pool,
+        &[
+            "admin",
+            "reset-password",
+            "--email",
+            "root@example.com",
+            "--password-stdin",
+        ],
+        "another horse battery staple\n",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("password of root@example.com replaced"),
+        "{out}"
+    );
+    assert_eq!(actor_of(&pool, "user.password_reset").await, "cli");
+    assert_eq!(login_status(&app, "root@example.com", &password).await, 422);
+    assert_eq!(
+        login_status(&app, "root@example.com", "another horse battery staple").await,
+        303
+    );
+
+    // disable-user: audited as the CLI; the account no longer logs in.
+    let (code, out, err) = esaas(
+        &pool,
+        &["admin", "disable-user", "--email", "root@example.com"],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("root@example.com is now disabled"), "{out}");
+    assert_eq!(actor_of(&pool, "user.disable").await, "cli");
+    assert_ne!(
+        login_status(&app, "root@example.com", "another horse battery staple").await,
+        303,
+        "a disabled account does not log in"
     );
 }

@@ -8,6 +8,7 @@ mod common;
 
 mod browser;
 mod http_actions;
+mod http_audit;
 mod http_dashboard;
 mod http_list_form;
 mod http_stalls;
