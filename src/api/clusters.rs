@@ -69,10 +69,22 @@ pub fn etag(generation: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{generation}\"")).expect("digits are a valid header value")
 }
 
+/// What an `If-Match` header may hold (RFC 9110): `*`, or entity tags (`"3"`, `W/"x"`) separated by commas.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#;
+
+/// True when `raw` matches [`IF_MATCH_PATTERN`].
+pub fn if_match_is_well_formed(raw: &[u8]) -> bool {
+    static PATTERN: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(IF_MATCH_PATTERN).expect("a valid pattern")
+    });
+    PATTERN.is_match(raw)
+}
+
 /// The service caller for a change, with the request's `If-Match` (if any) as a precondition: the service
 /// checks it under the cluster's row lock and answers 412 with the current `ETag` (a value that is not text
 /// matches nothing). An empty `If-Match` is no entity tag at all (RFC 9110 needs `*` or at least one tag):
-/// 400, not a failed precondition.
+/// 400, not a failed precondition, and so is anything else that is not `*` or a list of entity tags
+/// ([`IF_MATCH_PATTERN`], as the document declares it).
 pub fn change_caller(
     ctx: &TenantCtx,
     meta: RequestMeta,
@@ -82,7 +94,7 @@ pub fn change_caller(
         .get(header::IF_MATCH)
         .map(|v| v.to_str().unwrap_or(""));
     if let Some(raw) = headers.get(header::IF_MATCH)
-        && raw.as_bytes().iter().all(u8::is_ascii_whitespace)
+        && !if_match_is_well_formed(raw.as_bytes())
     {
         return Err(ApiError::bad_parameter(
             "If-Match",

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::error::{ApiError, ApiResult};
 
 /// Longest cursor accepted.
-const MAX_LEN: usize = 512;
+pub const MAX_LEN: usize = 512;
 
 /// Encode a cursor.
 pub fn encode<T: Serialize>(position: &T) -> String {

@@ -80,28 +80,53 @@ pub fn body_rejection(e: BytesRejection) -> ApiError {
     }
 }
 
-/// Parse a JSON document into `T`, locating errors with a JSON pointer.
+/// Parse a JSON document into `T`, locating errors with a JSON pointer. Integer-valued numbers written with
+/// a fraction or an exponent (`3.0`, `1e3`) count as integers, as JSON Schema says they are: an integer
+/// field takes them (serde alone refuses a float for `u32`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(&mut de) {
-        Ok(v) => v,
+    let mut document: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
+    integral_numbers_as_integers(&mut document);
+    match serde_path_to_error::deserialize(document) {
+        Ok(v) => Ok(v),
         Err(err) => {
             let location = path_pointer(err.path());
             let inner = err.into_inner();
-            if inner.is_data() {
-                let message = inner.to_string();
-                let message = strip_position(&message);
-                let at = match named_field(message) {
-                    Some(field) => format!("{location}{}", pointer(field)),
-                    None => location,
-                };
-                return Err(ApiError::invalid_body(at, message));
-            }
-            return Err(malformed(&inner));
+            let message = inner.to_string();
+            let message = strip_position(&message);
+            let at = match named_field(message) {
+                Some(field) => format!("{location}{}", pointer(field)),
+                None => location,
+            };
+            Err(ApiError::invalid_body(at, message))
         }
-    };
-    de.end().map_err(|e| malformed(&e))?;
-    Ok(value)
+    }
+}
+
+/// Rewrite every float without a fractional part (within the 64-bit integer range) as an integer.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // 2^64 and -2^63 are exact in f64; the bounds keep the casts exact.
+            let integer = if f.fract() != 0.0 || !f.is_finite() {
+                None
+            } else if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+                Some(serde_json::Number::from(f as u64))
+            } else if (-9_223_372_036_854_775_808.0..0.0).contains(&f) {
+                Some(serde_json::Number::from(f as i64))
+            } else {
+                None
+            };
+            if let Some(i) = integer {
+                *n = i;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 fn malformed(e: &serde_json::Error) -> ApiError {
@@ -253,6 +278,20 @@ mod tests {
         assert_eq!(p.errors[0].pointer.as_deref(), Some("/sets/0/replicas"));
         let p = problem(r#"{"sets":[]}"#);
         assert_eq!(p.errors[0].pointer.as_deref(), Some("/name"));
+    }
+
+    #[test]
+    fn integer_valued_numbers_are_integers() {
+        let outer =
+            parse_json::<Outer>(br#"{"name":"a","sets":[{"count":2402843.0},{"count":3e2}]}"#)
+                .unwrap();
+        assert_eq!(format!("{outer:?}").matches("count: 2402843").count(), 1);
+        assert!(format!("{outer:?}").contains("count: 300"));
+        let p = problem(r#"{"name":"a","sets":[{"count":2.5}]}"#);
+        assert_eq!(p.status, 422);
+        assert_eq!(p.errors[0].pointer.as_deref(), Some("/sets/0/count"));
+        let p = problem(r#"{"name":"a","sets":[{"count":-1.0}]}"#);
+        assert_eq!(p.status, 422, "still a u32");
     }
 
     #[test]

@@ -205,6 +205,169 @@ pub fn declared_operations(doc: &OpenApi) -> std::collections::HashSet<(http::Me
     set
 }
 
+/// Who may call each operation (by `operationId`), appended to its description; the ones that do not
+/// start with "any" name a role and answer 403 to everyone else (read-only tokens: every change is 403 as well).
+const WHO_MAY_CALL: &[(&str, &str)] = &[
+    ("openapi", "anyone, without a token"),
+    ("listTemplates", "any token"),
+    ("listVersions", "any token"),
+    ("listStorageClasses", "any token"),
+    ("listTokens", "any token (your own tokens)"),
+    (
+        "createToken",
+        "any writable token (for yourself; a token cannot outlive the one making it)",
+    ),
+    ("revokeToken", "any writable token (your own tokens)"),
+    (
+        "listTenants",
+        "any token (the tenants you belong to; every tenant for a platform admin)",
+    ),
+    ("createTenant", "a platform admin"),
+    (
+        "getTenant",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    ("updateTenant", "a platform admin"),
+    (
+        "getQuota",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    ("setQuota", "a platform admin"),
+    (
+        "listMembers",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "addMember",
+        "an owner or admin of the tenant (only owners may add owners)",
+    ),
+    (
+        "updateMember",
+        "an owner or admin of the tenant (only owners may give or change the owner role)",
+    ),
+    (
+        "removeMember",
+        "an owner or admin of the tenant (only owners may remove owners)",
+    ),
+    (
+        "listClusters",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "getCluster",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "getClusterStatus",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "listClusterPods",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "createCluster",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
+        "updateCluster",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
+        "deleteCluster",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
+        "revealClusterCredentials",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
+        "scaleCluster",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
+        "resizeCluster",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
+        "restartCluster",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
+        "upgradeCluster",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
+        "setDeletionProtection",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
+        "listOperations",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "getOperation",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "cancelOperation",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
+        "tenantAuditLog",
+        "an owner or admin of the tenant, or a platform admin",
+    ),
+    ("platformAuditLog", "a platform admin"),
+    ("putStorageClass", "a platform admin"),
+    ("removeStorageClass", "a platform admin"),
+];
+
+/// Constraints of shared parameters the handlers check themselves: (name, where, required, schema).
+fn parameter_rules(name: &str, at: &ParameterIn) -> Option<(bool, ObjectBuilder)> {
+    match (name, at) {
+        ("If-Match", ParameterIn::Header) => Some((
+            false,
+            string_schema()
+                .min_length(Some(1))
+                .pattern(Some(super::clusters::IF_MATCH_PATTERN)),
+        )),
+        ("cursor", ParameterIn::Query) => Some((
+            false,
+            string_schema()
+                .min_length(Some(1))
+                .max_length(Some(super::cursor::MAX_LEN))
+                .pattern(Some("^[A-Za-z0-9_-]+$")),
+        )),
+        ("confirm_name", ParameterIn::Query) => Some((true, string_schema())),
+        _ => None,
+    }
+}
+
+/// Apply [`parameter_rules`] to the parameters of `op`.
+fn constrain_parameters(op: &mut Operation) {
+    for parameter in op.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        if let Some((required, schema)) = parameter_rules(&parameter.name, &parameter.parameter_in)
+        {
+            if required {
+                parameter.required = Required::True;
+            }
+            parameter.schema = Some(RefOr::T(schema.build().into()));
+        }
+    }
+}
+
+/// Who may call `op` (see [`WHO_MAY_CALL`]).
+fn who_may_call(op: &Operation) -> Option<&'static str> {
+    let id = op.operation_id.as_deref()?;
+    WHO_MAY_CALL
+        .iter()
+        .find(|(o, _)| *o == id)
+        .map(|(_, who)| *who)
+}
+
 /// Complete the generated document (see the module docs).
 pub fn finish(mut doc: OpenApi) -> OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
@@ -228,6 +391,15 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
             let Some(op) = op.as_mut() else { continue };
             let mutating = !matches!(method, HttpMethod::Get);
             let with_body = op.request_body.is_some();
+            constrain_parameters(op);
+            if let Some(who) = who_may_call(op) {
+                let description = op.description.take().unwrap_or_default();
+                let sep = if description.is_empty() { "" } else { "\n\n" };
+                op.description = Some(format!("{description}{sep}Who may call it: {who}."));
+                if !who.starts_with("any") {
+                    add(op, "403");
+                }
+            }
             if mutating {
                 op.parameters
                     .get_or_insert_with(Vec::new)
@@ -264,6 +436,70 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_operation_says_who_may_call_it() {
+        let doc = crate::api::openapi_document();
+        let mut seen = 0;
+        for item in doc.paths.paths.values() {
+            for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let id = op.operation_id.clone().unwrap_or_default();
+                let description = op.description.clone().unwrap_or_default();
+                assert!(
+                    description.contains("Who may call it: "),
+                    "{id}: {description}"
+                );
+                let restricted = who_may_call(op).is_some_and(|w| !w.starts_with("any"));
+                assert_eq!(
+                    restricted,
+                    op.responses.responses.contains_key("403")
+                        && !matches!(id.as_str(), "createToken" | "revokeToken"),
+                    "{id}: a role requirement and a 403 go together"
+                );
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, WHO_MAY_CALL.len(), "one entry per operation");
+    }
+
+    #[test]
+    fn shared_parameters_declare_what_the_server_checks() {
+        let json = serde_json::to_value(crate::api::openapi_document()).unwrap();
+        let delete =
+            &json["paths"]["/api/v1/tenants/{tenant}/clusters/{name}"]["delete"]["parameters"];
+        let find = |name: &str| {
+            delete
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .cloned()
+                .unwrap_or_else(|| panic!("no {name}: {delete}"))
+        };
+        assert_eq!(find("confirm_name")["required"], true);
+        let pattern = find("If-Match")["schema"]["pattern"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let re = regex::Regex::new(&pattern).unwrap();
+        for ok in ["*", "\"3\"", "\"1\", \"2\"", "W/\"x\""] {
+            assert!(re.is_match(ok), "{ok}");
+            assert!(
+                crate::api::clusters::if_match_is_well_formed(ok.as_bytes()),
+                "{ok}"
+            );
+        }
+        for bad in ["", " ", "null", "3", "\"3", "{H-s"] {
+            assert!(!re.is_match(bad), "{bad}");
+            assert!(
+                !crate::api::clusters::if_match_is_well_formed(bad.as_bytes()),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn base_document_has_the_bearer_scheme() {

@@ -218,7 +218,8 @@ pub struct NodeSetRequest {
         max_length = 23
     )]
     pub name: String,
-    /// Roles.
+    /// Roles (at least one; `coordinating` for a node without roles).
+    #[schema(min_items = 1)]
     pub roles: Vec<NodeRoleName>,
     /// Nodes.
     #[schema(example = 3)]
