@@ -20,6 +20,7 @@
 mod check;
 mod limits_input;
 mod types;
+pub mod units;
 
 pub use check::{check_and_reserve, limits, preview, usage};
 pub use limits_input::{LimitsInput, parse_limits};

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::Resources;
+use super::{Resources, units};
 use crate::error::{AppError, FieldErrors};
 
 /// The limits a new tenant gets: 5 clusters, 20 nodes, 20 cores, 64 GiB memory, 1000 GiB storage.
@@ -65,19 +65,42 @@ impl QuotaDimension {
         }
     }
 
-    /// Unit suffix as written after a number: ``, ``, `m`, ` MiB`, ` GiB`.
-    pub fn unit(self) -> &'static str {
+    /// The unit an input of this dimension is typed in: ``, ``, `cores`, `GiB`, `GiB` (see [`super::units`]).
+    pub fn input_unit(self) -> &'static str {
         match self {
             QuotaDimension::Clusters | QuotaDimension::Nodes => "",
-            QuotaDimension::CpuMillis => "m",
-            QuotaDimension::MemoryMib => " MiB",
-            QuotaDimension::StorageGib => " GiB",
+            QuotaDimension::CpuMillis => "cores",
+            QuotaDimension::MemoryMib | QuotaDimension::StorageGib => "GiB",
         }
     }
 
-    /// A number with its unit (`4000m`, `2048 MiB`, `3`).
+    /// The name of a form field that takes this dimension in its input unit: `clusters`, `nodes`,
+    /// `cpu_cores`, `memory_gib`, `storage_gib`.
+    pub fn input_key(self) -> &'static str {
+        match self {
+            QuotaDimension::CpuMillis => "cpu_cores",
+            QuotaDimension::MemoryMib => "memory_gib",
+            other => other.key(),
+        }
+    }
+
+    /// An amount for people, in the one convention of every page (`3`, `20 cores`, `1.5 GiB`, `1,000 GiB`).
     pub fn format(self, value: i64) -> String {
-        format!("{value}{}", self.unit())
+        match self {
+            QuotaDimension::Clusters | QuotaDimension::Nodes => value.to_string(),
+            QuotaDimension::CpuMillis => units::cpu(value),
+            QuotaDimension::MemoryMib => units::memory(value),
+            QuotaDimension::StorageGib => units::storage(value),
+        }
+    }
+
+    /// An amount as a form field shows it, in the input unit (`20`, `1.5`).
+    pub fn to_input(self, value: i64) -> String {
+        match self {
+            QuotaDimension::CpuMillis => units::cores_input(value),
+            QuotaDimension::MemoryMib => units::gib_input(value),
+            _ => value.to_string(),
+        }
     }
 
     /// Largest limit an admin may set: anything above is a typo, not a plan.
@@ -108,7 +131,7 @@ pub struct QuotaViolation {
 }
 
 impl QuotaViolation {
-    /// "Quota exceeded for CPU: limit 20000m, in use 18000m, this request adds 4000m, headroom 2000m."
+    /// "Quota exceeded for CPU: limit 20 cores, in use 18 cores, this request adds 4 cores, headroom 2 cores."
     pub fn message(&self) -> String {
         let d = self.dimension;
         format!(

@@ -41,16 +41,18 @@ pub fn router() -> Router<AppState> {
 /// One limit input.
 #[derive(Debug, Clone)]
 pub struct LimitField {
-    /// Field name (dimension key).
+    /// Field name (the dimension's input key).
     pub key: &'static str,
     /// Label.
     pub label: String,
-    /// Unit shown after the input.
+    /// Unit the input is typed in (`cores`, `GiB`).
     pub unit: &'static str,
+    /// The input's `step` (`1`, or `any` where decimals make sense).
+    pub step: &'static str,
     /// Current (or typed) value.
     pub value: String,
-    /// Maximum allowed.
-    pub max: i64,
+    /// Maximum allowed, in the input unit.
+    pub max: String,
 }
 
 /// `templates/admin/tenant_quota.html`.
@@ -92,16 +94,15 @@ async fn render(
     let fields = QuotaDimension::ALL
         .iter()
         .map(|&d| LimitField {
-            key: d.key(),
+            key: d.input_key(),
             label: format!("Max {}", d.human_name()),
-            unit: match d {
-                QuotaDimension::CpuMillis => "millicores",
-                QuotaDimension::MemoryMib => "MiB",
-                QuotaDimension::StorageGib => "GiB",
-                _ => "",
+            unit: d.input_unit(),
+            step: match d {
+                QuotaDimension::CpuMillis | QuotaDimension::MemoryMib => "any",
+                _ => "1",
             },
             value: limits.get(d).to_owned(),
-            max: d.max_limit(),
+            max: d.to_input(d.max_limit()),
         })
         .collect();
     let status = if errors.is_empty() {

@@ -19,7 +19,7 @@ use crate::auth::PlatformAdmin;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
-use crate::tenants::quota::DEFAULT_LIMITS;
+use crate::tenants::quota::{DEFAULT_LIMITS, units};
 use crate::tenants::{Role, TenantName, TenantSlug, members, repo};
 use crate::web::flash::{self, FlashKind};
 use crate::web::form::Form;
@@ -138,8 +138,12 @@ async fn new_form(
         form,
         errors,
         defaults: format!(
-            "{} clusters, {} nodes, {}m CPU, {} MiB memory, {} GiB storage",
-            d.clusters, d.nodes, d.cpu_millis, d.memory_mib, d.storage_gib
+            "{} clusters, {} nodes, {} CPU, {} memory, {} storage",
+            d.clusters,
+            d.nodes,
+            units::cpu(d.cpu_millis),
+            units::memory(d.memory_mib),
+            units::storage(d.storage_gib)
         ),
     };
     Ok((status, page).into_response())

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Deserialize;
 
+use crate::tenants::quota::units;
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster};
 use crate::clusters::service;
@@ -241,9 +242,9 @@ fn size_label(s: &crate::clusters::spec::NodeSetSpec) -> String {
         "{} node{} of {}, {}, {}",
         s.count,
         if s.count == 1 { "" } else { "s" },
-        format::cpu(i64::from(s.cpu_millis)),
-        format::memory(i64::from(s.memory_mib)),
-        format::storage(i64::from(s.storage_gib))
+        units::cpu(i64::from(s.cpu_millis)),
+        units::memory(i64::from(s.memory_mib)),
+        units::storage(i64::from(s.storage_gib))
     )
 }
 
@@ -434,9 +435,9 @@ async fn size_submit(
                 format!(
                     "Resizing node set {} to {}, {}, {} per node.",
                     form.node_set,
-                    format::cpu(i64::from(size.cpu_millis)),
-                    format::memory(i64::from(size.memory_mib)),
-                    format::storage(i64::from(size.storage_gib))
+                    units::cpu(i64::from(size.cpu_millis)),
+                    units::memory(i64::from(size.memory_mib)),
+                    units::storage(i64::from(size.storage_gib))
                 )
             }),
     };

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
+use crate::tenants::quota::units;
 use crate::clusters::repo::HistoryPoint;
 use crate::web::clusters::format;
 
@@ -182,9 +183,9 @@ pub fn resources_chart(segments: &[Segment], tenant_usage: [i64; 4], limits: [i6
     let names = ["Nodes", "CPU", "Memory", "Storage"];
     let fmt = |dim: usize, v: i64| match dim {
         0 => v.to_string(),
-        1 => format::cpu(v),
-        2 => format::memory(v),
-        _ => format::storage(v),
+        1 => units::cpu(v),
+        2 => units::memory(v),
+        _ => units::storage(v),
     };
     let legend_rows = (segments.len() + 2).div_ceil(4);
     let height = 8.0 + ROW_H * 4.0 + 20.0 * legend_rows as f64;

@@ -12,6 +12,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::tenants::quota::units;
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster};
 use crate::clusters::service;
@@ -259,9 +260,9 @@ async fn delete_confirm_page(
                 "It frees {} node{}, {}, {} memory and {} storage of your tenant's quota.",
                 r.nodes,
                 if r.nodes == 1 { "" } else { "s" },
-                format::cpu(r.cpu_millis),
-                format::memory(r.memory_mib),
-                format::storage(r.storage_gib)
+                units::cpu(r.cpu_millis),
+                units::memory(r.memory_mib),
+                units::storage(r.storage_gib)
             ),
         ],
     )

@@ -1,4 +1,5 @@
-//! How the cluster pages write times, durations and sizes for people. Pure functions, no I/O.
+//! How the cluster pages write times and durations for people (sizes: [`crate::tenants::quota::units`]).
+//! Pure functions, no I/O.
 
 use chrono::{DateTime, Utc};
 
@@ -55,38 +56,6 @@ pub fn age(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// CPU in millicores as `500m` or `2 cores` / `1.5 cores`.
-pub fn cpu(millis: i64) -> String {
-    if millis != 0 && millis % 1000 == 0 {
-        let cores = millis / 1000;
-        format!("{cores} core{}", if cores == 1 { "" } else { "s" })
-    } else if millis > 1000 && millis % 100 == 0 {
-        format!("{}.{} cores", millis / 1000, (millis % 1000) / 100)
-    } else {
-        format!("{millis}m")
-    }
-}
-
-/// Memory in MiB as `512 MiB`, `2 GiB` or `1.5 GiB`.
-pub fn memory(mib: i64) -> String {
-    if mib != 0 && mib % 1024 == 0 {
-        format!("{} GiB", mib / 1024)
-    } else if mib > 1024 && mib % 512 == 0 {
-        format!("{}.5 GiB", mib / 1024)
-    } else {
-        format!("{mib} MiB")
-    }
-}
-
-/// Storage in GiB as `30 GiB` or `2 TiB`.
-pub fn storage(gib: i64) -> String {
-    if gib != 0 && gib % 1024 == 0 {
-        format!("{} TiB", gib / 1024)
-    } else {
-        format!("{gib} GiB")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,19 +69,6 @@ mod tests {
         assert_eq!(duration(3600 + 240), "1 h 4 min");
         assert_eq!(duration(2 * 86_400 + 3 * 3600), "2 d 3 h");
         assert_eq!(duration(-5), "0 s");
-    }
-
-    #[test]
-    fn sizes_read_naturally() {
-        assert_eq!(cpu(500), "500m");
-        assert_eq!(cpu(1000), "1 core");
-        assert_eq!(cpu(3500), "3.5 cores");
-        assert_eq!(cpu(0), "0m");
-        assert_eq!(memory(2048), "2 GiB");
-        assert_eq!(memory(1536), "1.5 GiB");
-        assert_eq!(memory(700), "700 MiB");
-        assert_eq!(storage(30), "30 GiB");
-        assert_eq!(storage(2048), "2 TiB");
     }
 
     #[test]

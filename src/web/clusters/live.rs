@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
 
+use crate::tenants::quota::units;
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster, PodRow};
 use crate::error::{AppError, AppResult};
@@ -268,9 +269,9 @@ fn summary(op: &Operation) -> String {
             format!(
                 "node set {} to {} · {} · {} per node",
                 s("node_set"),
-                format::cpu(size["cpu_millis"].as_i64().unwrap_or(0)),
-                format::memory(size["memory_mib"].as_i64().unwrap_or(0)),
-                format::storage(size["storage_gib"].as_i64().unwrap_or(0))
+                units::cpu(size["cpu_millis"].as_i64().unwrap_or(0)),
+                units::memory(size["memory_mib"].as_i64().unwrap_or(0)),
+                units::storage(size["storage_gib"].as_i64().unwrap_or(0))
             )
         }
         OperationKind::Upgrade => format!("{} → {}", s("from"), s("to")),
@@ -420,9 +421,9 @@ pub async fn load(
                 .iter()
                 .filter(|p| p.ready && p.component != "kibana" && p.node_set == s.name.as_str())
                 .count(),
-            cpu: format::cpu(i64::from(s.cpu_millis)),
-            memory: format::memory(i64::from(s.memory_mib)),
-            storage: format::storage(i64::from(s.storage_gib)),
+            cpu: units::cpu(i64::from(s.cpu_millis)),
+            memory: units::memory(i64::from(s.memory_mib)),
+            storage: units::storage(i64::from(s.storage_gib)),
             storage_class: s
                 .storage_class
                 .as_ref()
@@ -466,9 +467,9 @@ pub async fn load(
         version,
         ready: st.available_nodes,
         desired,
-        cpu: format::cpu(cluster.resources.cpu_millis),
-        memory: format::memory(cluster.resources.memory_mib),
-        storage: format::storage(cluster.resources.storage_gib),
+        cpu: units::cpu(cluster.resources.cpu_millis),
+        memory: units::memory(cluster.resources.memory_mib),
+        storage: units::storage(cluster.resources.storage_gib),
         engine: match cluster.engine.as_str() {
             "eck" => "ECK (Elastic Cloud on Kubernetes)".into(),
             other => other.to_owned(),

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Deserialize;
 
+use crate::tenants::quota::units;
 use crate::auth::TenantAccess;
 use crate::clusters::service::{self, CreateRequest};
 use crate::clusters::spec::{self, ClusterName, NodeRole, SpecRules};
@@ -257,9 +258,9 @@ fn template_cards(chosen: Option<&str>) -> Vec<TemplateCard> {
                     "{} node{} · {} · {} memory · {} storage{}",
                     r.nodes,
                     if r.nodes == 1 { "" } else { "s" },
-                    format::cpu(r.cpu_millis),
-                    format::memory(r.memory_mib),
-                    format::storage(r.storage_gib),
+                    units::cpu(r.cpu_millis),
+                    units::memory(r.memory_mib),
+                    units::storage(r.storage_gib),
                     if t.spec.kibana.is_some() {
                         " · Kibana"
                     } else {
