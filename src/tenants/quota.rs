@@ -23,7 +23,7 @@ mod types;
 pub mod units;
 
 pub use check::{check_and_reserve, limits, preview, usage};
-pub use limits_input::{LimitsInput, parse_limits};
+pub use limits_input::{LimitsInput, parse_limits, parse_limits_from};
 pub use types::{
     DEFAULT_LIMITS, QuotaCheck, QuotaDimension, QuotaError, QuotaPreview, QuotaPreviewRow,
     QuotaViolation, evaluate, percent,

@@ -33,8 +33,8 @@ async fn non_admins_get_404_for_every_admin_page(pool: PgPool) {
             vec![
                 ("clusters", "99"),
                 ("nodes", "99"),
-                ("cpu_millis", "1"),
-                ("memory_mib", "1"),
+                ("cpu_cores", "1"),
+                ("memory_gib", "1"),
                 ("storage_gib", "1"),
             ],
         ),
@@ -194,23 +194,42 @@ async fn editing_the_quota_validates_and_warns_when_lowered_below_usage(pool: Pg
     let path = "/admin/tenants/team/quota";
     let (status, html) = s.get(&app, path).await;
     assert_eq!(status, 200);
-    assert!(html.contains("name=\"cpu_millis\" type=\"number\" min=\"0\" max=\"1000000000\" step=\"1\" value=\"20000\""), "{html}");
+    // CPU in cores and memory in GiB, decimals allowed; the limits read the same way in the bars.
+    assert!(
+        html.contains(
+            "name=\"cpu_cores\" type=\"number\" min=\"0\" max=\"1000000\" step=\"any\" value=\"20\""
+        ),
+        "{html}"
+    );
+    assert!(html.contains("name=\"memory_gib\" type=\"number\" min=\"0\" max=\"976562.5\" step=\"any\" value=\"64\""), "{html}");
+    assert!(
+        html.contains("Max CPU (cores)") && html.contains("Max memory (GiB)"),
+        "{html}"
+    );
+    assert!(html.contains("6 cores of 20 cores"), "{html}");
 
     let bad = [
         ("clusters", "-1"),
         ("nodes", "ten"),
-        ("cpu_millis", "1000000001"),
-        ("memory_mib", "1024"),
+        ("cpu_cores", "1000001"),
+        ("memory_gib", "0.1234"),
         ("storage_gib", ""),
     ];
     let (status, html) = s.post_text(&app, path, &bad).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"clusters-error\">A limit cannot be negative."));
     assert!(html.contains("id=\"nodes-error\">Enter a whole number."));
-    assert!(html.contains("id=\"cpu_millis-error\">At most 1000000000m for CPU."));
+    assert!(
+        html.contains("id=\"cpu_cores-error\">Enter at most 1,000,000 cores for CPU."),
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"memory_gib-error\">Enter GiB with at most three decimals"),
+        "{html}"
+    );
     assert!(html.contains("id=\"storage_gib-error\">Enter the limit for storage."));
     assert!(
-        html.contains("value=\"ten\"") && html.contains("value=\"1000000001\""),
+        html.contains("value=\"ten\"") && html.contains("value=\"1000001\""),
         "inputs kept"
     );
     let (status, html) = s
@@ -220,8 +239,8 @@ async fn editing_the_quota_validates_and_warns_when_lowered_below_usage(pool: Pg
             &[
                 ("clusters", "1000001"),
                 ("nodes", "1"),
-                ("cpu_millis", "1"),
-                ("memory_mib", "1"),
+                ("cpu_cores", "1"),
+                ("memory_gib", "1"),
                 ("storage_gib", "1"),
             ],
         )
@@ -238,8 +257,8 @@ async fn editing_the_quota_validates_and_warns_when_lowered_below_usage(pool: Pg
     let lowered = [
         ("clusters", "5"),
         ("nodes", "4"),
-        ("cpu_millis", "20000"),
-        ("memory_mib", "65536"),
+        ("cpu_cores", "20"),
+        ("memory_gib", "64"),
         ("storage_gib", "1000"),
     ];
     let (status, loc) = s.post_text(&app, path, &lowered).await;

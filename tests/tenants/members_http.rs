@@ -299,7 +299,7 @@ async fn the_quota_page_shows_usage_and_flags_a_lowered_limit(pool: PgPool) {
     .await;
     let (status, html) = s.get(&app, "/t/team/quota").await;
     assert_eq!(status, 200);
-    assert!(html.contains("18000m of 20000m"), "{html}");
+    assert!(html.contains("18 cores of 20 cores"), "{html}");
     assert!(html.contains("class=\"bar warn\""), "90 % is a warning");
     assert!(!html.contains("over limit"));
     sqlx::query("UPDATE tenants SET max_nodes = 2 WHERE id = $1")

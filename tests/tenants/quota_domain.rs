@@ -289,7 +289,7 @@ async fn exclusion_replaces_the_current_row_and_misuse_is_refused(pool: PgPool) 
     .await
     .unwrap();
     assert_eq!(same.delta, Resources::default());
-    // 22000m total on a 20000m limit: the violation reports the usage and the real delta.
+    // 22 cores in total on a 20-core limit: the violation reports the usage and the real delta.
     let err = quota::check_and_reserve(
         &mut tx,
         t.id,
@@ -304,7 +304,7 @@ async fn exclusion_replaces_the_current_row_and_misuse_is_refused(pool: PgPool) 
     assert_eq!(
         fields.get("quota.cpu_millis"),
         Some(
-            "Quota exceeded for CPU: limit 20000m, in use 18000m, this request adds 4000m, headroom 2000m."
+            "Quota exceeded for CPU: limit 20 cores, in use 18 cores, this request adds 4 cores, headroom 2 cores."
         )
     );
     // A difference instead of totals is refused loudly.

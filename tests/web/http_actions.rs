@@ -116,8 +116,8 @@ async fn conflicts_become_a_message_on_the_dashboard(pool: PgPool) {
             "/t/acme/clusters/logs/resize",
             &[
                 ("node_set", "default"),
-                ("cpu_millis", "2000"),
-                ("memory_mib", "2048"),
+                ("cpu_cores", "2"),
+                ("memory_gib", "2"),
                 ("storage_gib", "10"),
                 ("step", "confirm"),
             ],

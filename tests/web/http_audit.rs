@@ -74,8 +74,8 @@ async fn every_page_change_writes_its_audit_row(pool: PgPool) {
             "/t/acme/clusters/logs/resize".into(),
             vec![
                 ("node_set", "default"),
-                ("cpu_millis", "2000"),
-                ("memory_mib", "2048"),
+                ("cpu_cores", "2"),
+                ("memory_gib", "2"),
                 ("storage_gib", "10"),
                 ("step", "confirm"),
             ],

@@ -213,8 +213,8 @@ async fn viewers_see_no_actions_and_are_refused(pool: PgPool) {
             "/logs/resize",
             &[
                 ("node_set", "default"),
-                ("cpu_millis", "2000"),
-                ("memory_mib", "2048"),
+                ("cpu_cores", "2"),
+                ("memory_gib", "2"),
                 ("storage_gib", "10"),
                 ("step", "confirm"),
             ],

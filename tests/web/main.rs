@@ -12,6 +12,7 @@ mod http_audit;
 mod http_dashboard;
 mod http_list_form;
 mod http_stalls;
+mod http_units;
 #[path = "../common/skip.rs"]
 mod skip;
 
@@ -263,15 +264,15 @@ pub fn three_nodes_form(name: &str, count: &str) -> Vec<(&'static str, String)> 
         ("node_sets.0.roles", "data".into()),
         ("node_sets.0.roles", "ingest".into()),
         ("node_sets.0.count", count.into()),
-        ("node_sets.0.cpu_millis", "1000".into()),
-        ("node_sets.0.memory_mib", "2048".into()),
+        ("node_sets.0.cpu_cores", "1".into()),
+        ("node_sets.0.memory_gib", "2".into()),
         ("node_sets.0.storage_gib", "10".into()),
         ("node_sets.0.storage_class", String::new()),
         ("node_sets.0.attributes", String::new()),
         ("kibana.enabled", "on".into()),
         ("kibana.count", "1".into()),
-        ("kibana.cpu_millis", "500".into()),
-        ("kibana.memory_mib", "1024".into()),
+        ("kibana.cpu_cores", "0.5".into()),
+        ("kibana.memory_gib", "1".into()),
     ]
 }
 

@@ -66,11 +66,29 @@ pub fn parse_limits(input: &LimitsInput) -> Result<Resources, FieldErrors> {
     errors.into_result(limits)
 }
 
+/// [`parse_limits`], keeping a current limit exactly where its field still shows it unchanged: a limit in
+/// MiB that is not a round number of hundredths of a GiB (`700` MiB reads `0.68`) must not drift to
+/// `696` MiB because the admin saved the form for another field.
+pub fn parse_limits_from(
+    input: &LimitsInput,
+    current: Resources,
+) -> Result<Resources, FieldErrors> {
+    let mut limits = parse_limits(input)?;
+    for d in QuotaDimension::ALL {
+        if input.get(d).trim() == d.to_input(current.get(d)) {
+            *limits.get_mut(d) = current.get(d);
+        }
+    }
+    Ok(limits)
+}
+
 fn parse_one(d: QuotaDimension, raw: &str) -> Result<i64, String> {
     let max = d.max_limit();
     let too_big = || format!("Enter at most {} for {}.", d.format(max), d.human_name());
     let value = match d {
-        QuotaDimension::CpuMillis => units::parse_cores(raw).map_err(|e| unit_message(d, raw, e))?,
+        QuotaDimension::CpuMillis => {
+            units::parse_cores(raw).map_err(|e| unit_message(d, raw, e))?
+        }
         QuotaDimension::MemoryMib => units::parse_gib(raw).map_err(|e| unit_message(d, raw, e))?,
         _ => whole_number(d, raw)?,
     };
@@ -85,7 +103,11 @@ fn unit_message(d: QuotaDimension, raw: &str, message: String) -> String {
     if raw.trim().is_empty() {
         format!("Enter the limit for {}.", d.human_name())
     } else if message.contains("smaller") {
-        format!("Enter at most {} for {}.", d.format(d.max_limit()), d.human_name())
+        format!(
+            "Enter at most {} for {}.",
+            d.format(d.max_limit()),
+            d.human_name()
+        )
     } else {
         message
     }
@@ -152,7 +174,11 @@ mod tests {
             e.get("cpu_cores").unwrap(),
             "Enter at most 1,000,000 cores for CPU."
         );
-        assert!(e.get("memory_gib").unwrap().contains("Enter the limit for memory"));
+        assert!(
+            e.get("memory_gib")
+                .unwrap()
+                .contains("Enter the limit for memory")
+        );
         assert!(e.get("storage_gib").unwrap().contains("at most"));
         // Decimals where people think in them: 1.5 cores and 0.5 GiB.
         let r = parse_limits(&input("1", "1", "1.5", "0.5", "1")).unwrap();
@@ -160,6 +186,19 @@ mod tests {
         let e = parse_limits(&input("1", "1", "-2", "lots", "1")).unwrap_err();
         assert!(e.get("cpu_cores").unwrap().contains("negative"));
         assert!(e.get("memory_gib").unwrap().contains("e.g. 1.5"));
+        // An odd amount of MiB shown rounded stays exact while its field is left alone.
+        let current = Resources {
+            memory_mib: 700,
+            ..Resources::default()
+        };
+        let shown = LimitsInput::from_limits(current);
+        assert_eq!(shown.memory_gib, "0.68");
+        assert_eq!(parse_limits_from(&shown, current).unwrap(), current);
+        let typed = LimitsInput {
+            memory_gib: "0.5".into(),
+            ..shown
+        };
+        assert_eq!(parse_limits_from(&typed, current).unwrap().memory_mib, 512);
         let e = parse_limits(&input("1000001", "1", "1", "1", "1")).unwrap_err();
         assert_eq!(e.0.len(), 1);
         assert!(e.get("clusters").is_some());

@@ -342,7 +342,7 @@ mod tests {
         };
         assert_eq!(
             v.message(),
-            "Quota exceeded for CPU: limit 20000m, in use 18000m, this request adds 4000m, headroom 2000m."
+            "Quota exceeded for CPU: limit 20 cores, in use 18 cores, this request adds 4 cores, headroom 2 cores."
         );
     }
 

@@ -179,11 +179,23 @@ mod tests {
         assert_eq!(parse_cores("1."), Ok(1000));
         assert_eq!(parse_gib("1.5"), Ok(1536));
         assert_eq!(parse_gib("0.1"), Ok(102));
-        assert!(parse_cores("").unwrap_err().contains("Enter a number of cores"));
+        assert!(
+            parse_cores("")
+                .unwrap_err()
+                .contains("Enter a number of cores")
+        );
         assert!(parse_cores("-1").unwrap_err().contains("negative"));
         assert!(parse_cores("two").unwrap_err().contains("e.g. 1.5"));
-        assert!(parse_cores("1.2345").unwrap_err().contains("three decimals"));
-        assert!(parse_cores("99999999999999999999").unwrap_err().contains("smaller"));
+        assert!(
+            parse_cores("1.2345")
+                .unwrap_err()
+                .contains("three decimals")
+        );
+        assert!(
+            parse_cores("99999999999999999999")
+                .unwrap_err()
+                .contains("smaller")
+        );
         assert!(parse_gib("1e3").unwrap_err().contains("GiB"));
         assert!(parse_cores(".").is_err());
     }

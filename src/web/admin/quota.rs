@@ -20,7 +20,7 @@ use crate::auth::{CurrentUser, PlatformAdmin};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
-use crate::tenants::quota::{self, LimitsInput, QuotaDimension, parse_limits};
+use crate::tenants::quota::{self, LimitsInput, QuotaDimension, parse_limits_from};
 use crate::tenants::{Tenant, TenantName, repo};
 use crate::web::flash::{self, FlashKind};
 use crate::web::form::Form;
@@ -152,7 +152,7 @@ async fn save_quota(
     Form(form): Form<LimitsInput>,
 ) -> AppResult<Response> {
     let tenant = tenant_by_slug(&state, &slug).await?;
-    let limits = match parse_limits(&form) {
+    let limits = match parse_limits_from(&form, tenant.limits) {
         Ok(l) => l,
         Err(errors) => {
             return render(&state, &user, &tenant, tenant.name.clone(), form, errors).await;

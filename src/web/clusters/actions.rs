@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Deserialize;
 
-use crate::tenants::quota::units;
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster};
 use crate::clusters::service;
@@ -25,9 +24,10 @@ use crate::clusters::spec::{
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
+use crate::tenants::quota::units;
 use crate::tenants::quota::{QuotaDimension, Resources};
 use crate::web::clusters::quota_view::{self, QuotaPanel};
-use crate::web::clusters::{caller, cluster_path, conflict_to_flash, format, require_change};
+use crate::web::clusters::{caller, cluster_path, conflict_to_flash, require_change, size_fields};
 use crate::web::flash::{self, FlashKind};
 use crate::web::form::Form;
 use crate::web::layout::Layout;
@@ -61,12 +61,12 @@ pub struct SizeForm {
     /// New node count (scale).
     #[serde(default)]
     pub count: String,
-    /// CPU per node (resize).
+    /// CPU per node in cores (resize).
     #[serde(default)]
-    pub cpu_millis: String,
-    /// Memory per node (resize).
+    pub cpu_cores: String,
+    /// Memory per node in GiB (resize).
     #[serde(default)]
-    pub memory_mib: String,
+    pub memory_gib: String,
     /// Storage per node (resize).
     #[serde(default)]
     pub storage_gib: String,
@@ -190,15 +190,30 @@ fn evaluate(
             )
         }),
         SizeAction::Resize => {
-            let cpu = parse_u32(&mut errors, "cpu_millis", &form.cpu_millis);
-            let memory = parse_u32(&mut errors, "memory_mib", &form.memory_mib);
+            let cpu = size_fields::read_cpu(&form.cpu_cores, &rules.bounds);
+            let mut memory = size_fields::read_memory(&form.memory_gib, &rules.bounds);
+            // An amount of MiB the GiB field can only show rounded stays exact while left alone.
+            if let Some(now) = index.map(|i| cluster.spec.node_sets[i].memory_mib)
+                && form.memory_gib.trim() == units::gib_input(i64::from(now))
+            {
+                memory = size_fields::Reading {
+                    value: Some(now),
+                    error: None,
+                };
+            }
+            for (field, reading) in [("cpu_cores", &cpu), ("memory_gib", &memory)] {
+                if let Some(message) = &reading.error {
+                    errors.add(field, message.clone());
+                }
+            }
             let storage = parse_u32(&mut errors, "storage_gib", &form.storage_gib);
-            if let (Some(i), Some(c)) = (index, cpu) {
+            if let (Some(i), Some(c)) = (index, cpu.value) {
                 lenient.node_sets[i].cpu_millis = c;
             }
-            if let (Some(i), Some(m)) = (index, memory) {
+            if let (Some(i), Some(m)) = (index, memory.value) {
                 lenient.node_sets[i].memory_mib = m;
             }
+            let (cpu, memory) = (cpu.accepted(), memory.accepted());
             if let (Some(i), Some(s)) = (index, storage) {
                 lenient.node_sets[i].storage_gib = s;
             }
@@ -226,7 +241,7 @@ fn evaluate(
             match result {
                 Ok(next) => Some(next),
                 Err(e) => {
-                    errors.0.extend(e.0);
+                    errors = size_fields::merge(errors, e, &rules.bounds);
                     None
                 }
             }
@@ -273,8 +288,8 @@ async fn render_size(
     let messages = quota_view::field_messages(&panel, |d| match (action, d) {
         (_, QuotaDimension::Clusters) => vec![],
         (SizeAction::Scale, _) => vec!["count".into()],
-        (SizeAction::Resize, QuotaDimension::CpuMillis) => vec!["cpu_millis".into()],
-        (SizeAction::Resize, QuotaDimension::MemoryMib) => vec!["memory_mib".into()],
+        (SizeAction::Resize, QuotaDimension::CpuMillis) => vec!["cpu_cores".into()],
+        (SizeAction::Resize, QuotaDimension::MemoryMib) => vec!["memory_gib".into()],
         (SizeAction::Resize, QuotaDimension::StorageGib) => vec!["storage_gib".into()],
         (SizeAction::Resize, QuotaDimension::Nodes) => vec![],
     });
@@ -283,8 +298,8 @@ async fn render_size(
     let known = [
         "node_set",
         "count",
-        "cpu_millis",
-        "memory_mib",
+        "cpu_cores",
+        "memory_gib",
         "storage_gib",
     ];
     let current = cluster
@@ -313,8 +328,8 @@ async fn render_size(
         current,
         err_node_set: e("node_set"),
         err_count: e("count"),
-        err_cpu: e("cpu_millis"),
-        err_memory: e("memory_mib"),
+        err_cpu: e("cpu_cores"),
+        err_memory: e("memory_gib"),
         err_storage: e("storage_gib"),
         err_other: errors
             .0
@@ -323,8 +338,8 @@ async fn render_size(
             .map(|x| x.message.clone())
             .collect(),
         q_count: q("count"),
-        q_cpu: q("cpu_millis"),
-        q_memory: q("memory_mib"),
+        q_cpu: q("cpu_cores"),
+        q_memory: q("memory_gib"),
         q_storage: q("storage_gib"),
         quota: panel,
         busy,
@@ -352,8 +367,8 @@ async fn size_page(
     let form = SizeForm {
         node_set: set.name.to_string(),
         count: set.count.to_string(),
-        cpu_millis: set.cpu_millis.to_string(),
-        memory_mib: set.memory_mib.to_string(),
+        cpu_cores: units::cores_input(i64::from(set.cpu_millis)),
+        memory_gib: units::gib_input(i64::from(set.memory_mib)),
         storage_gib: set.storage_gib.to_string(),
         step: String::new(),
     };
@@ -449,6 +464,7 @@ async fn size_submit(
         )),
         Err(AppError::Validation(errors)) => {
             let (errors, quota) = quota_view::split_quota_errors(errors);
+            let errors = size_fields::merge(FieldErrors::new(), errors, &rules.bounds);
             render_size(
                 &state,
                 &access,

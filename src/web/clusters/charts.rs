@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use crate::tenants::quota::units;
 use crate::clusters::repo::HistoryPoint;
+use crate::tenants::quota::units;
 use crate::web::clusters::format;
 
 /// Escape text for SVG/HTML.

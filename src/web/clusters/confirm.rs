@@ -12,7 +12,6 @@ use http::StatusCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::tenants::quota::units;
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster};
 use crate::clusters::service;
@@ -21,6 +20,7 @@ use crate::operations::model::OperationKind;
 use crate::operations::repo as ops;
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
+use crate::tenants::quota::units;
 use crate::web::clusters::{caller, cluster_path, conflict_to_flash, format, require_change};
 use crate::web::flash::{self, FlashKind};
 use crate::web::form::Form;

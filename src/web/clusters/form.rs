@@ -1,7 +1,10 @@
 //! The cluster request form as the browser sends it: flat `application/x-www-form-urlencoded` pairs with
-//! dotted names (`node_sets.0.count`, `kibana.memory_mib`), kept as the user typed them so a re-rendered form
-//! shows their input unchanged. [`ClusterForm::to_input`] turns it into the [`ClusterSpecInput`] the spec
-//! validation takes; the field names match the validation's error names, so messages land beside the inputs.
+//! dotted names (`node_sets.0.count`, `kibana.memory_gib`), kept as the user typed them so a re-rendered form
+//! shows their input unchanged. CPU is typed in cores and memory in GiB, like every page shows them
+//! ([`crate::tenants::quota::units`]). [`ClusterForm::to_input`] turns the form into the [`ClusterSpecInput`]
+//! the spec validation takes (millicores, MiB, like the API); the field names match the validation's error
+//! names once [`super::size_fields::merge`] has renamed `cpu_millis`/`memory_mib` to `cpu_cores`/`memory_gib`,
+//! so messages land beside the inputs.
 //!
 //! The form works without JavaScript: submit buttons named `action` add a node set (`add_node_set`), remove
 //! one (`remove_node_set:<index>`), preview the quota (`preview`) or send the request (`create`).
@@ -9,11 +12,12 @@
 use std::collections::BTreeMap;
 
 use crate::clusters::spec::{
-    ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput, SpecRules,
+    ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput, SizeBounds, SpecRules,
 };
 use crate::clusters::templates::Template;
 use crate::error::FieldErrors;
-use crate::tenants::quota::Resources;
+use crate::tenants::quota::{Resources, units};
+use crate::web::clusters::size_fields::{self, Reading};
 
 /// Node set indices above this are ignored (the rules allow far fewer sets; this bounds the parsing).
 const MAX_INDEX: usize = 64;
@@ -53,10 +57,10 @@ pub struct NodeSetFields {
     pub roles: Vec<String>,
     /// Number of nodes.
     pub count: String,
-    /// CPU per node, millicores.
-    pub cpu_millis: String,
-    /// Memory per node, MiB.
-    pub memory_mib: String,
+    /// CPU per node, cores (`1.5`).
+    pub cpu_cores: String,
+    /// Memory per node, GiB (`2`).
+    pub memory_gib: String,
     /// Storage per node, GiB.
     pub storage_gib: String,
     /// Storage class (blank: the default class).
@@ -80,10 +84,10 @@ pub struct ClusterForm {
     pub kibana_enabled: bool,
     /// Kibana instances.
     pub kibana_count: String,
-    /// CPU per Kibana instance, millicores.
-    pub kibana_cpu_millis: String,
-    /// Memory per Kibana instance, MiB.
-    pub kibana_memory_mib: String,
+    /// CPU per Kibana instance, cores.
+    pub kibana_cpu_cores: String,
+    /// Memory per Kibana instance, GiB.
+    pub kibana_memory_gib: String,
     /// HTTPS on the endpoints.
     pub http_tls: bool,
 }
@@ -105,8 +109,8 @@ impl ClusterForm {
                     name: s.name.to_string(),
                     roles: s.roles.iter().map(|r| r.as_str().to_owned()).collect(),
                     count: s.count.to_string(),
-                    cpu_millis: s.cpu_millis.to_string(),
-                    memory_mib: s.memory_mib.to_string(),
+                    cpu_cores: units::cores_input(i64::from(s.cpu_millis)),
+                    memory_gib: units::gib_input(i64::from(s.memory_mib)),
                     storage_gib: s.storage_gib.to_string(),
                     storage_class: s
                         .storage_class
@@ -123,8 +127,11 @@ impl ClusterForm {
                 .collect(),
             kibana_enabled: kibana.is_some(),
             kibana_count: kibana.map_or("1".into(), |k| k.count.to_string()),
-            kibana_cpu_millis: kibana.map_or("500".into(), |k| k.cpu_millis.to_string()),
-            kibana_memory_mib: kibana.map_or("1024".into(), |k| k.memory_mib.to_string()),
+            kibana_cpu_cores: kibana.map_or("0.5".into(), |k| {
+                units::cores_input(i64::from(k.cpu_millis))
+            }),
+            kibana_memory_gib: kibana
+                .map_or("1".into(), |k| units::gib_input(i64::from(k.memory_mib))),
             http_tls: spec.http_tls,
         }
     }
@@ -142,8 +149,8 @@ impl ClusterForm {
                 "http_tls" => form.http_tls = true,
                 "kibana.enabled" => form.kibana_enabled = true,
                 "kibana.count" => form.kibana_count = value.clone(),
-                "kibana.cpu_millis" => form.kibana_cpu_millis = value.clone(),
-                "kibana.memory_mib" => form.kibana_memory_mib = value.clone(),
+                "kibana.cpu_cores" => form.kibana_cpu_cores = value.clone(),
+                "kibana.memory_gib" => form.kibana_memory_gib = value.clone(),
                 "action" => action = FormAction::parse(value),
                 other => {
                     let Some(rest) = other.strip_prefix("node_sets.") else {
@@ -161,8 +168,8 @@ impl ClusterForm {
                         "name" => set.name = value.clone(),
                         "roles" => set.roles.push(value.clone()),
                         "count" => set.count = value.clone(),
-                        "cpu_millis" => set.cpu_millis = value.clone(),
-                        "memory_mib" => set.memory_mib = value.clone(),
+                        "cpu_cores" => set.cpu_cores = value.clone(),
+                        "memory_gib" => set.memory_gib = value.clone(),
                         "storage_gib" => set.storage_gib = value.clone(),
                         "storage_class" => set.storage_class = value.clone(),
                         "attributes" => set.attributes = value.clone(),
@@ -180,8 +187,8 @@ impl ClusterForm {
     pub fn add_node_set(&mut self) {
         let base = self.node_sets.last().cloned().unwrap_or(NodeSetFields {
             count: "1".into(),
-            cpu_millis: "1000".into(),
-            memory_mib: "2048".into(),
+            cpu_cores: "1".into(),
+            memory_gib: "2".into(),
             storage_gib: "10".into(),
             ..NodeSetFields::default()
         });
@@ -206,19 +213,62 @@ impl ClusterForm {
         }
     }
 
-    /// The spec input the validation takes, plus the errors only the form can find (malformed attributes).
-    pub fn to_input(&self) -> (ClusterSpecInput, FieldErrors) {
+    /// The spec input the validation takes (CPU and memory converted to millicores and MiB), plus the errors
+    /// only the form can find: malformed attributes, and CPU or memory that is not a number of cores or GiB
+    /// or is outside `bounds`, said in cores or GiB. Combine them with the validation's errors through
+    /// [`size_fields::merge`].
+    pub fn to_input(&self, bounds: &SizeBounds) -> (ClusterSpecInput, FieldErrors) {
         let mut errors = FieldErrors::new();
+        let mut size = |field: String, raw: &str, reading: Reading| {
+            if let Some(message) = reading.error {
+                errors.add(field, message);
+            }
+            // What the validation gets when the form refused the value does not matter: the form's message
+            // replaces the validation's for this field.
+            Some(reading.value.map_or_else(
+                || NumberInput::from(raw),
+                |v| NumberInput::from(i64::from(v)),
+            ))
+        };
+        let mut sets = Vec::new();
+        for (i, s) in self.node_sets.iter().enumerate() {
+            let cpu = size(
+                format!("node_sets.{i}.cpu_cores"),
+                &s.cpu_cores,
+                size_fields::read_cpu(&s.cpu_cores, bounds),
+            );
+            let memory = size(
+                format!("node_sets.{i}.memory_gib"),
+                &s.memory_gib,
+                size_fields::read_memory(&s.memory_gib, bounds),
+            );
+            sets.push((cpu, memory));
+        }
+        let kibana_sizes = self.kibana_enabled.then(|| {
+            (
+                size(
+                    "kibana.cpu_cores".into(),
+                    &self.kibana_cpu_cores,
+                    size_fields::read_cpu(&self.kibana_cpu_cores, bounds),
+                ),
+                size(
+                    "kibana.memory_gib".into(),
+                    &self.kibana_memory_gib,
+                    size_fields::read_memory(&self.kibana_memory_gib, bounds),
+                ),
+            )
+        });
         let node_sets = self
             .node_sets
             .iter()
+            .zip(sets)
             .enumerate()
-            .map(|(i, s)| NodeSetInput {
+            .map(|(i, (s, (cpu, memory)))| NodeSetInput {
                 name: s.name.trim().to_owned(),
                 roles: s.roles.clone(),
                 count: Some(NumberInput::from(s.count.as_str())),
-                cpu_millis: Some(NumberInput::from(s.cpu_millis.as_str())),
-                memory_mib: Some(NumberInput::from(s.memory_mib.as_str())),
+                cpu_millis: cpu,
+                memory_mib: memory,
                 storage_gib: Some(NumberInput::from(s.storage_gib.as_str())),
                 storage_class: Some(s.storage_class.trim().to_owned()).filter(|c| !c.is_empty()),
                 attributes: match parse_attributes(&s.attributes) {
@@ -233,10 +283,10 @@ impl ClusterForm {
         let input = ClusterSpecInput {
             version: self.version.trim().to_owned(),
             node_sets,
-            kibana: self.kibana_enabled.then(|| KibanaInput {
+            kibana: kibana_sizes.map(|(cpu, memory)| KibanaInput {
                 count: Some(NumberInput::from(self.kibana_count.as_str())),
-                cpu_millis: Some(NumberInput::from(self.kibana_cpu_millis.as_str())),
-                memory_mib: Some(NumberInput::from(self.kibana_memory_mib.as_str())),
+                cpu_millis: cpu,
+                memory_mib: memory,
             }),
             http_tls: Some(self.http_tls),
         };
@@ -247,6 +297,8 @@ impl ClusterForm {
     /// 0), so the preview shows even while some field is still invalid.
     pub fn lenient_totals(&self) -> Resources {
         let n = |s: &str| s.trim().parse::<i64>().unwrap_or(0).clamp(0, 1_000_000);
+        let cores = |s: &str| units::parse_cores(s).unwrap_or(0).clamp(0, 1_000_000_000);
+        let gib = |s: &str| units::parse_gib(s).unwrap_or(0).clamp(0, 1_000_000_000);
         let mut total = Resources {
             clusters: 1,
             ..Resources::default()
@@ -254,14 +306,14 @@ impl ClusterForm {
         for s in &self.node_sets {
             let count = n(&s.count);
             total.nodes += count;
-            total.cpu_millis += count * n(&s.cpu_millis);
-            total.memory_mib += count * n(&s.memory_mib);
+            total.cpu_millis += count * cores(&s.cpu_cores);
+            total.memory_mib += count * gib(&s.memory_gib);
             total.storage_gib += count * n(&s.storage_gib);
         }
         if self.kibana_enabled {
             let count = n(&self.kibana_count);
-            total.cpu_millis += count * n(&self.kibana_cpu_millis);
-            total.memory_mib += count * n(&self.kibana_memory_mib);
+            total.cpu_millis += count * cores(&self.kibana_cpu_cores);
+            total.memory_mib += count * gib(&self.kibana_memory_gib);
         }
         total
     }
@@ -335,7 +387,7 @@ mod tests {
         let rules = SpecRules::default();
         for t in templates::templates() {
             let form = ClusterForm::from_template(&t, &rules);
-            let (input, errors) = form.to_input();
+            let (input, errors) = form.to_input(&rules.bounds);
             assert!(errors.is_empty());
             let spec = validate(&input, &t.rules(&rules), None).unwrap();
             assert_eq!(spec, t.spec, "{}", t.id);
@@ -363,7 +415,7 @@ mod tests {
             };
             for t in templates::templates() {
                 let form = ClusterForm::from_template(&t, &rules);
-                let (input, errors) = form.to_input();
+                let (input, errors) = form.to_input(&rules.bounds);
                 assert!(errors.is_empty(), "{}: {errors}", t.id);
                 let request = |spec| CreateRequest {
                     name: "logs".into(),
@@ -380,6 +432,58 @@ mod tests {
                 assert!(offered.contains(&form_spec.version));
             }
         }
+    }
+
+    #[test]
+    fn sizes_are_typed_in_cores_and_gib() {
+        let rules = SpecRules::default();
+        let mut form =
+            ClusterForm::from_template(&templates::template("three-nodes").unwrap(), &rules);
+        assert_eq!(
+            (
+                form.node_sets[0].cpu_cores.as_str(),
+                form.node_sets[0].memory_gib.as_str()
+            ),
+            ("1", "2")
+        );
+        assert_eq!(
+            (
+                form.kibana_cpu_cores.as_str(),
+                form.kibana_memory_gib.as_str()
+            ),
+            ("0.5", "1")
+        );
+        form.node_sets[0].cpu_cores = "1.5".into();
+        form.node_sets[0].memory_gib = "2.5".into();
+        let (input, errors) = form.to_input(&rules.bounds);
+        assert!(errors.is_empty(), "{errors}");
+        assert_eq!(
+            input.node_sets[0].cpu_millis,
+            Some(NumberInput::Number(1500))
+        );
+        assert_eq!(
+            input.node_sets[0].memory_mib,
+            Some(NumberInput::Number(2560))
+        );
+        assert_eq!(form.lenient_totals().cpu_millis, 3 * 1500 + 500);
+        assert_eq!(form.lenient_totals().memory_mib, 3 * 2560 + 1024);
+
+        form.node_sets[0].cpu_cores = "32".into();
+        form.kibana_memory_gib = "lots".into();
+        let (_, errors) = form.to_input(&rules.bounds);
+        assert_eq!(
+            errors.get("node_sets.0.cpu_cores"),
+            Some("must be between 0.25 and 16 cores")
+        );
+        assert_eq!(
+            errors.get("kibana.memory_gib"),
+            Some("must be a number of GiB, e.g. 1.5")
+        );
+        assert_eq!(
+            form.lenient_totals().cpu_millis,
+            3 * 32_000 + 500,
+            "the preview counts it"
+        );
     }
 
     #[test]

@@ -12,13 +12,13 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
 
-use crate::tenants::quota::units;
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster, PodRow};
 use crate::error::{AppError, AppResult};
 use crate::operations::model::OperationKind;
 use crate::operations::repo::{self as ops, Operation};
 use crate::state::AppState;
+use crate::tenants::quota::units;
 use crate::web::clusters::{charts, cluster_path, format};
 use crate::web::flash::{self, FlashKind};
 

@@ -15,7 +15,7 @@
 //! Submodules: [`list`], [`new`] (request form) with [`form`] (its parsing) and [`quota_view`] (the quota
 //! panel), [`dashboard`] and [`live`] (the refreshed fragment), [`actions`] (scale, resize, upgrade),
 //! [`confirm`] (restart, deletion protection, delete, cancel), [`credentials`], [`charts`] (inline SVG),
-//! [`format`].
+//! [`format`], [`size_fields`] (CPU and memory inputs in cores and GiB).
 
 pub mod actions;
 pub mod charts;
@@ -28,6 +28,7 @@ pub mod list;
 pub mod live;
 pub mod new;
 pub mod quota_view;
+pub mod size_fields;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Deserialize;
 
-use crate::tenants::quota::units;
 use crate::auth::TenantAccess;
 use crate::clusters::service::{self, CreateRequest};
 use crate::clusters::spec::{self, ClusterName, NodeRole, SpecRules};
@@ -23,9 +22,10 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::tenants::quota::QuotaDimension;
+use crate::tenants::quota::units;
 use crate::web::clusters::form::{ClusterForm, FormAction, NodeSetFields};
 use crate::web::clusters::quota_view::{self, QuotaPanel};
-use crate::web::clusters::{caller, cluster_path, format, require_change};
+use crate::web::clusters::{caller, cluster_path, require_change, size_fields};
 use crate::web::flash::{self, FlashKind};
 use crate::web::form::Form;
 use crate::web::layout::Layout;
@@ -136,8 +136,8 @@ fn summary_item(field: &str, message: &str, form: &ClusterForm) -> SummaryItem {
     let label_of = |f: &str| {
         match f {
             "count" => "count",
-            "cpu_millis" => "CPU",
-            "memory_mib" => "memory",
+            "cpu_cores" => "CPU",
+            "memory_gib" => "memory",
             "storage_gib" => "storage",
             "storage_class" => "storage class",
             "attributes" => "attributes",
@@ -285,16 +285,16 @@ fn quota_fields(form: &ClusterForm) -> impl Fn(QuotaDimension) -> Vec<String> + 
             QuotaDimension::Clusters => vec!["name".into()],
             QuotaDimension::Nodes => per_set("count"),
             QuotaDimension::CpuMillis => {
-                let mut v = per_set("cpu_millis");
+                let mut v = per_set("cpu_cores");
                 if form.kibana_enabled {
-                    v.push("kibana.cpu_millis".into());
+                    v.push("kibana.cpu_cores".into());
                 }
                 v
             }
             QuotaDimension::MemoryMib => {
-                let mut v = per_set("memory_mib");
+                let mut v = per_set("memory_gib");
                 if form.kibana_enabled {
-                    v.push("kibana.memory_mib".into());
+                    v.push("kibana.memory_gib".into());
                 }
                 v
             }
@@ -308,12 +308,12 @@ fn slots(form: &ClusterForm, panel: &QuotaPanel) -> Vec<Slot> {
     let messages = quota_view::field_messages(panel, quota_fields(form));
     let mut fields = vec!["name".to_owned()];
     for i in 0..form.node_sets.len() {
-        for f in ["count", "cpu_millis", "memory_mib", "storage_gib"] {
+        for f in ["count", "cpu_cores", "memory_gib", "storage_gib"] {
             fields.push(format!("node_sets.{i}.{f}"));
         }
     }
-    fields.push("kibana.cpu_millis".into());
-    fields.push("kibana.memory_mib".into());
+    fields.push("kibana.cpu_cores".into());
+    fields.push("kibana.memory_gib".into());
     fields
         .into_iter()
         .map(|f| Slot {
@@ -373,14 +373,14 @@ fn build_view(
                 err_name: e(&p("name")),
                 err_roles: e(&p("roles")),
                 err_count: e(&p("count")),
-                err_cpu: e(&p("cpu_millis")),
-                err_memory: e(&p("memory_mib")),
+                err_cpu: e(&p("cpu_cores")),
+                err_memory: e(&p("memory_gib")),
                 err_storage: e(&p("storage_gib")),
                 err_storage_class: e(&p("storage_class")),
                 err_attributes: e(&p("attributes")),
                 q_count: q(&p("count")),
-                q_cpu: q(&p("cpu_millis")),
-                q_memory: q(&p("memory_mib")),
+                q_cpu: q(&p("cpu_cores")),
+                q_memory: q(&p("memory_gib")),
                 q_storage: q(&p("storage_gib")),
             }
         })
@@ -398,11 +398,11 @@ fn build_view(
         err_template: e("template"),
         err_node_sets: e("node_sets"),
         err_kibana_count: e("kibana.count"),
-        err_kibana_cpu: e("kibana.cpu_millis"),
-        err_kibana_memory: e("kibana.memory_mib"),
+        err_kibana_cpu: e("kibana.cpu_cores"),
+        err_kibana_memory: e("kibana.memory_gib"),
         q_name: q("name"),
-        q_kibana_cpu: q("kibana.cpu_millis"),
-        q_kibana_memory: q("kibana.memory_mib"),
+        q_kibana_cpu: q("kibana.cpu_cores"),
+        q_kibana_memory: q("kibana.memory_gib"),
         summary,
         can_add: form.node_sets.len() < rules.bounds.max_node_sets as usize,
         production: template.is_none_or(|t| t.production),
@@ -474,9 +474,11 @@ pub async fn new_page(
     .await
 }
 
-/// Validation errors the form can find without writing (name, spec, attributes), for previews.
+/// Validation errors the form can find without writing (name, spec, sizes, attributes), on the form's
+/// fields.
 fn check(form: &ClusterForm, rules: &SpecRules) -> FieldErrors {
-    let (input, mut errors) = form.to_input();
+    let (input, own) = form.to_input(&rules.bounds);
+    let mut errors = FieldErrors::new();
     if let Err(m) = ClusterName::parse(&form.name) {
         errors.add("name", m);
     }
@@ -484,7 +486,7 @@ fn check(form: &ClusterForm, rules: &SpecRules) -> FieldErrors {
     if let Err(e) = spec::validate(&input, &rules.clone().with_production(production), None) {
         errors.0.extend(e.0);
     }
-    errors
+    size_fields::merge(own, errors, &rules.bounds)
 }
 
 /// `POST /t/{tenant}/clusters/new`.
@@ -532,12 +534,12 @@ pub async fn submit(
             render(&state, &access, form, errors, vec![], StatusCode::OK).await
         }
         FormAction::Create => {
-            let (input, form_errors) = form.to_input();
+            let mut conn = state.db.acquire().await?;
+            let rules = service::spec_rules(&mut conn).await?;
+            drop(conn);
+            let (input, form_errors) = form.to_input(&rules.bounds);
             if !form_errors.is_empty() {
                 require_change(&access)?;
-                let mut conn = state.db.acquire().await?;
-                let rules = service::spec_rules(&mut conn).await?;
-                drop(conn);
                 let errors = check(&form, &rules);
                 return render(
                     &state,
@@ -565,6 +567,7 @@ pub async fn submit(
                 }
                 Err(AppError::Validation(errors)) => {
                     let (errors, quota) = quota_view::split_quota_errors(errors);
+                    let errors = size_fields::merge(FieldErrors::new(), errors, &rules.bounds);
                     render(
                         &state,
                         &access,

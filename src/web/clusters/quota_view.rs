@@ -23,7 +23,7 @@ pub struct QuotaRowView {
     pub name: &'static str,
     /// Usage now.
     pub usage: String,
-    /// This request's change, signed (`+3`, `-1000m`, `0`).
+    /// This request's change, signed (`+3`, `−1 core`, `0`).
     pub delta: String,
     /// Usage after the request.
     pub after: String,
@@ -212,7 +212,7 @@ mod tests {
         let cpu = &panel.rows[2];
         assert_eq!(
             (cpu.delta.as_str(), cpu.headroom_after.as_str()),
-            ("+1000m", "5000m")
+            ("+1 core", "5 cores")
         );
         assert!(!cpu.exceeds);
 
@@ -234,7 +234,7 @@ mod tests {
         let panel = QuotaPanel::from_preview(&p);
         assert!(panel.fits);
         assert_eq!(panel.rows[1].delta, "\u{2212}2");
-        assert_eq!(panel.rows[2].delta, "\u{2212}1000m");
+        assert_eq!(panel.rows[2].delta, "\u{2212}1 core");
     }
 
     #[test]

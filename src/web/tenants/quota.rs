@@ -129,7 +129,7 @@ mod tests {
             (b.percent, b.width_class.as_str(), b.state),
             (90, "w-90", "warn")
         );
-        assert_eq!(b.headroom, "2000m");
+        assert_eq!(b.headroom, "2 cores");
         let b = QuotaBar::new(QuotaDimension::Nodes, 100, 1);
         assert_eq!(b.width_class, "w-5");
         let b = QuotaBar::new(QuotaDimension::Nodes, 4, 6);
