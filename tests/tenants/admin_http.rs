@@ -246,7 +246,10 @@ async fn editing_the_quota_validates_and_warns_when_lowered_below_usage(pool: Pg
         )
         .await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"clusters-error\">At most"));
+    assert!(
+        html.contains("id=\"clusters-error\">Enter at most 10000 for clusters."),
+        "{html}"
+    );
     assert_eq!(audit_count(&pool, "quota.update").await, 0);
     let unchanged: i64 = sqlx::query_scalar("SELECT max_nodes FROM tenants")
         .fetch_one(&pool)
@@ -295,6 +298,52 @@ async fn editing_the_quota_validates_and_warns_when_lowered_below_usage(pool: Pg
     assert_eq!(status, 303);
     assert_eq!(audit_count(&pool, "tenant.update").await, 1);
     assert_eq!(s.get(&app, "/admin/tenants/nosuch/quota").await.0, 404);
+}
+
+/// The quota form reads CPU in cores and memory in GiB; a limit set in MiB through the API that the GiB field
+/// can only show rounded (700 MiB reads 0.68) stays exact when the form is saved for another field.
+#[sqlx::test]
+async fn the_quota_form_takes_cores_and_gib_and_keeps_odd_limits_exact(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    create_tenant(&pool, "team").await;
+    sqlx::query("UPDATE tenants SET max_memory_mib = 700")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (_, s) = sign_in(&app, "root@example.com", true).await;
+    let path = "/admin/tenants/team/quota";
+    let (_, html) = s.get(&app, path).await;
+    assert!(html.contains("name=\"memory_gib\" type=\"number\" min=\"0\" max=\"976562.5\" step=\"any\" value=\"0.68\""), "{html}");
+    let limits = |cpu: &'static str, memory: &'static str| {
+        [
+            ("clusters", "5"),
+            ("nodes", "20"),
+            ("cpu_cores", cpu),
+            ("memory_gib", memory),
+            ("storage_gib", "1000"),
+        ]
+    };
+    let read = || async {
+        sqlx::query_as::<_, (i64, i64)>("SELECT max_cpu_millis, max_memory_mib FROM tenants")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let (status, _) = s.post_text(&app, path, &limits("2.5", "0.68")).await;
+    assert_eq!(status, 303);
+    assert_eq!(read().await, (2500, 700), "memory left alone stays 700 MiB");
+    let (status, _) = s.post_text(&app, path, &limits("2.5", "1.5")).await;
+    assert_eq!(status, 303);
+    assert_eq!(read().await, (2500, 1536));
+    let (_, html) = s.get(&app, path).await;
+    assert!(
+        html.contains("value=\"2.5\"") && html.contains("value=\"1.5\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("of 2.5 cores") && html.contains("of 1.5 GiB"),
+        "{html}"
+    );
 }
 
 #[sqlx::test]
