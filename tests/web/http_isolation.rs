@@ -117,12 +117,16 @@ fn routes_in_router_source() -> BTreeSet<(String, String)> {
         for (at, _) in src.match_indices(".route(") {
             seen_routes += 1;
             let rest = &src[at..];
-            let end = [rest[1..].find(".route("), rest.find("\n}"), rest.find(".merge(")]
-                .into_iter()
-                .flatten()
-                .filter(|e| *e > 0)
-                .min()
-                .unwrap_or(rest.len());
+            let end = [
+                rest[1..].find(".route("),
+                rest.find("\n}"),
+                rest.find(".merge("),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|e| *e > 0)
+            .min()
+            .unwrap_or(rest.len());
             let chunk = &rest[..end];
             let caps = route
                 .captures(chunk)
@@ -130,11 +134,8 @@ fn routes_in_router_source() -> BTreeSet<(String, String)> {
             let path = match (caps.get(1), caps.get(2)) {
                 (Some(lit), _) => lit.as_str().to_owned(),
                 (None, Some(name)) => {
-                    let def = Regex::new(&format!(
-                        r#"const {}: &str = "([^"]*)""#,
-                        name.as_str()
-                    ))
-                    .unwrap();
+                    let def = Regex::new(&format!(r#"const {}: &str = "([^"]*)""#, name.as_str()))
+                        .unwrap();
                     def.captures(&src)
                         .unwrap_or_else(|| panic!("no const {} in {}", name.as_str(), p.display()))
                         [1]
@@ -151,7 +152,10 @@ fn routes_in_router_source() -> BTreeSet<(String, String)> {
             }
         }
     }
-    assert!(seen_routes > 30, "the router source was not found ({seen_routes} routes)");
+    assert!(
+        seen_routes > 30,
+        "the router source was not found ({seen_routes} routes)"
+    );
     out
 }
 
@@ -212,12 +216,10 @@ async fn acme_state(pool: &PgPool, tenant: Uuid) -> AcmeState {
         .fetch_all(pool)
         .await
         .unwrap(),
-        tokens: sqlx::query_as(
-            "SELECT id, revoked_at IS NOT NULL FROM api_tokens ORDER BY id",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap(),
+        tokens: sqlx::query_as("SELECT id, revoked_at IS NOT NULL FROM api_tokens ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap(),
     }
 }
 
@@ -338,7 +340,11 @@ async fn own_tenant_slug_with_another_tenants_ids_gets_404(pool: PgPool) {
     let owned = crate::three_nodes_form("mine", "3");
     let (status, _) = p
         .outsider
-        .post_text(&p.f.app, "/t/globex/clusters/new", &crate::fields(&owned, &[]))
+        .post_text(
+            &p.f.app,
+            "/t/globex/clusters/new",
+            &crate::fields(&owned, &[]),
+        )
         .await;
     assert_eq!(status, 303, "globex's own cluster is accepted");
     for method in ["GET", "POST"] {

@@ -342,7 +342,11 @@ pub fn assert_html_csp_clean(what: &str, headers: &reqwest::header::HeaderMap, b
         .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"))
         .to_str()
         .unwrap();
-    for part in ["script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"] {
+    for part in [
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
         assert!(csp.contains(part), "{what}: CSP without {part}: {csp}");
     }
     for part in ["unsafe-inline", "unsafe-eval"] {
