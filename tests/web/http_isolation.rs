@@ -14,9 +14,16 @@ use uuid::Uuid;
 
 use crate::{Fixture, ROOMY, Session, create_tenant};
 
+/// Method, path template, form fields.
+type Route = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// Every tenant page route: method, path template and a form body plausible enough that only the access
 /// rules decide (POST bodies get the CSRF token added by [`Session::post`]).
-const TENANT_ROUTES: &[(&str, &str, &[(&str, &str)])] = &[
+const TENANT_ROUTES: &[Route] = &[
     ("GET", "/t/{tenant}/clusters", &[]),
     ("GET", "/t/{tenant}/clusters/new", &[]),
     (
