@@ -1,5 +1,6 @@
 //! Every route of the OpenAPI document, called with a token of another tenant (404 for everything under
-//! `/tenants/{tenant}`) and with a read-only token (403 for every change, nothing written).
+//! `/tenants/{tenant}`), with that token on its own tenant but the first tenant's cluster, operation,
+//! member and token ids (404 too), and with a read-only token (403 for every change, nothing written).
 
 use esaas::tenants::Role;
 use reqwest::{Method, StatusCode};
@@ -184,6 +185,79 @@ async fn a_read_only_token_gets_403_on_every_change_and_writes_nothing(pool: PgP
         }
     }
     assert!(changes >= 18, "{changes}");
+    for (t, n) in tables.iter().zip(before) {
+        assert_eq!(f.api.count(t).await, n, "{t} changed");
+    }
+}
+
+#[sqlx::test]
+async fn own_tenant_with_another_tenants_ids_gets_404_on_every_route_that_names_one(pool: PgPool) {
+    let f = fixture(pool).await;
+    let other = f.api.tenant("other").await;
+    let outsider = f
+        .api
+        .user("outsider@example.com", false, &[(other, Role::Owner)])
+        .await;
+    // The other tenant has a cluster of its own, so an acme operation id under a real cluster name is
+    // probed as well.
+    f.api.create_cluster("other", "mine", &outsider.token).await;
+    let owner_token_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM api_tokens WHERE user_id = $1 LIMIT 1")
+            .bind(f.owner.user_id)
+            .fetch_one(f.api.pool())
+            .await
+            .unwrap();
+    let tables = [
+        "operations",
+        "audit_log",
+        "clusters",
+        "api_tokens",
+        "tenant_members",
+    ];
+    let mut before = Vec::new();
+    for t in tables {
+        before.push(f.api.count(t).await);
+    }
+    let mut checked = 0;
+    for (method, template) in routes() {
+        let names_an_id = ["{name}", "{id}", "{user_id}"]
+            .iter()
+            .any(|id| template.contains(id));
+        if !names_an_id {
+            continue;
+        }
+        let mut paths = Vec::new();
+        if template.contains("{tenant}") {
+            // acme's ids under the caller's own tenant.
+            paths.push(fill(&template, &f).replace("/tenants/acme/", "/tenants/other/"));
+            if template.contains("{name}") && template.contains("{id}") {
+                paths.push(
+                    fill(&template, &f)
+                        .replace("/tenants/acme/", "/tenants/other/")
+                        .replace("/clusters/logs/", "/clusters/mine/"),
+                );
+            }
+        } else if template.starts_with("/api/v1/tokens/") {
+            // acme's owner's token id, asked for by someone else.
+            paths.push(template.replace("{id}", &owner_token_id.to_string()));
+        } else {
+            continue;
+        }
+        for path in paths {
+            let mut req = f
+                .api
+                .req(method.clone(), &path, &outsider.token)
+                .header("idempotency-key", format!("own-{checked}"));
+            if let Some(body) = body_for(&method, &template) {
+                req = req.json(&body);
+            }
+            let r = req.send().await.unwrap();
+            let p = problem(r, StatusCode::NOT_FOUND).await;
+            assert!(!p.to_string().contains(&f.op_id), "{method} {path}: {p}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 16, "{checked}");
     for (t, n) in tables.iter().zip(before) {
         assert_eq!(f.api.count(t).await, n, "{t} changed");
     }

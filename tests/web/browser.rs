@@ -27,6 +27,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 struct Browser {
     client: Client,
     driver: Child,
+    /// chromedriver's port, for the log endpoint fantoccini does not wrap.
+    port: u16,
     _profile: tempfile::TempDir,
 }
 
@@ -80,6 +82,8 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap();
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("chrome"));
+        // Console messages (CSP violations, script errors) are read back through `/se/log`.
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
         caps.insert(
             "goog:chromeOptions".into(),
             json!({
@@ -112,13 +116,69 @@ impl Browser {
         Some(Self {
             client,
             driver,
+            port,
             _profile: profile,
         })
     }
 
+    /// Screenshot the page, after checking its console is clean ([`Self::assert_console_clean`]).
     async fn screenshot(&self, name: &str) {
+        self.assert_console_clean(name).await;
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// The browser console's errors since the last call: every SEVERE entry (script errors, failed
+    /// loads, blocked inline code) and anything mentioning the Content Security Policy.
+    async fn console_errors(&self) -> Vec<String> {
+        let id = self.client.session_id().await.unwrap().expect("a session");
+        let r = reqwest::Client::new()
+            .post(format!(
+                "http://127.0.0.1:{}/session/{id}/se/log",
+                self.port
+            ))
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "chromedriver log: {}", r.status());
+        let v: serde_json::Value = r.json().await.unwrap();
+        let entries = v["value"].as_array().expect("a log array");
+        let message = |e: &serde_json::Value| e["message"].as_str().unwrap_or_default().to_owned();
+        // htmx logs an aborted request (with its `htmx:afterRequest`) as an error: `hx-sync="this:replace"`
+        // aborts a quota preview when the next keystroke sends a newer one, and a form submit aborts an
+        // in-flight preview. That is by design, so those two are not counted when an abort was logged.
+        let aborted = entries
+            .iter()
+            .any(|e| message(e).contains("htmx:sendAbort"));
+        entries
+            .iter()
+            .filter(|e| {
+                let msg = message(e);
+                let abort_noise = aborted
+                    && msg.contains("/static/vendor/htmx-")
+                    && (msg.contains("htmx:sendAbort") || msg.contains("htmx:afterRequest"));
+                (e["level"] == "SEVERE" || msg.contains("Content Security Policy")) && !abort_noise
+            })
+            .map(|e| format!("{}: {}", e["level"], e["message"]))
+            .collect()
+    }
+
+    /// Fail if the console has errors or CSP violations (read at each screenshot and at the end).
+    async fn assert_console_clean(&self, page: &str) {
+        self.assert_console_clean_except(page, &[]).await;
+    }
+
+    /// [`Self::assert_console_clean`], allowing entries that contain one of `expected` (a refused form
+    /// answers 422 on purpose, which Chrome logs as a failed load).
+    async fn assert_console_clean_except(&self, page: &str, expected: &[&str]) {
+        let errors: Vec<String> = self
+            .console_errors()
+            .await
+            .into_iter()
+            .filter(|e| !expected.iter().any(|x| e.contains(x)))
+            .collect();
+        assert!(errors.is_empty(), "browser console at {page}: {errors:#?}");
     }
 
     async fn css(&self, selector: &str) -> fantoccini::elements::Element {
@@ -458,6 +518,7 @@ async fn request_watch_scale_restart_delete_in_a_browser(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(live, 0);
+    b.assert_console_clean("the end of the test").await;
     b.client.clone().close().await.unwrap();
 }
 
@@ -522,5 +583,52 @@ async fn over_quota_request_is_refused_at_the_field_in_a_browser(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(clusters, 0);
+    b.assert_console_clean_except(
+        "the end of the test",
+        &["/t/acme/clusters/new - Failed to load resource: the server responded with a status of 422"],
+    )
+    .await;
+    b.client.clone().close().await.unwrap();
+}
+
+/// The console check can fail: an inline script added to a portal page is blocked by the CSP, and
+/// [`Browser::console_errors`] reports the violation (the page itself stays as it is).
+#[sqlx::test]
+async fn the_console_check_reports_a_csp_violation(pool: PgPool) {
+    let Some(b) = Browser::start("the_console_check_reports_a_csp_violation").await else {
+        return;
+    };
+    let f = Fixture::new(pool, ROOMY, 0).await;
+    f.app.create_user("dev@acme.test", PASSWORD, false).await;
+    let base = f.app.url("");
+    let base = base.trim_end_matches('/');
+    b.client.goto(&format!("{base}/login")).await.unwrap();
+    b.css("h1").await;
+    assert_eq!(
+        b.console_errors().await,
+        Vec::<String>::new(),
+        "the login page is clean"
+    );
+    b.client
+        .execute(
+            "const s = document.createElement('script'); s.textContent = 'window.ran = 1'; \
+             document.body.appendChild(s); return window.ran === undefined;",
+            vec![],
+        )
+        .await
+        .map(|blocked| assert_eq!(blocked, json!(true), "the inline script was blocked"))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let errors = loop {
+        let errors = b.console_errors().await;
+        if !errors.is_empty() || Instant::now() > deadline {
+            break errors;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        errors.iter().any(|e| e.contains("Content Security Policy")),
+        "no violation reported: {errors:?}"
+    );
     b.client.clone().close().await.unwrap();
 }

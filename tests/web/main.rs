@@ -10,6 +10,7 @@ mod browser;
 mod http_actions;
 mod http_audit;
 mod http_dashboard;
+mod http_isolation;
 mod http_list_form;
 mod http_stalls;
 mod http_units;
@@ -213,10 +214,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// GET: status and body.
+    /// GET: status and body. Every HTML answer is checked against the CSP ([`assert_html_csp_clean`]).
     pub async fn get(&self, app: &TestApp, path: &str) -> (u16, String) {
         let r = self.client.get(app.url(path)).send().await.unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body = r.text().await.unwrap();
+        assert_html_csp_clean(&format!("GET {path}"), &headers, &body);
+        (status, body)
     }
 
     /// POST a form with the CSRF token.
@@ -247,7 +252,10 @@ impl Session {
                 .to_owned();
             (status, loc)
         } else {
-            (status, r.text().await.unwrap())
+            let headers = r.headers().clone();
+            let body = r.text().await.unwrap();
+            assert_html_csp_clean(&format!("POST {path}"), &headers, &body);
+            (status, body)
         }
     }
 }
@@ -286,7 +294,8 @@ pub fn fields<'a>(
     v
 }
 
-/// Every `<script>` has a `src`, and no element has a `style` attribute (the CSP allows neither inline).
+/// Every `<script>` has a `src` and an empty body, no element has a `style` attribute or an `on*=` event
+/// handler, and there is no `<style>` element (the CSP allows no inline script or style).
 pub fn assert_csp_clean(html: &str) {
     for (i, _) in html.match_indices("<script") {
         let tag_end = html[i..].find('>').map(|e| i + e).unwrap();
@@ -295,7 +304,54 @@ pub fn assert_csp_clean(html: &str) {
             "inline script: {}",
             &html[i..tag_end]
         );
+        let close = html[tag_end..]
+            .find("</script>")
+            .map(|e| tag_end + e)
+            .expect("a closed script");
+        assert!(
+            html[tag_end + 1..close].trim().is_empty(),
+            "script with a body: {}",
+            &html[i..close]
+        );
     }
-    assert!(!html.contains(" style="), "inline style attribute");
-    assert!(!html.contains("onclick="), "inline event handler");
+    assert!(!html.contains("<style"), "inline style element");
+    // Attributes are inside tags: `<name attr=... >`; text content is escaped, so `<` starts a tag.
+    let attr = regex::Regex::new(r#"\s(on[a-z]+|style)\s*="#).unwrap();
+    for (i, _) in html.match_indices('<') {
+        let Some(end) = html[i..].find('>') else {
+            break;
+        };
+        let tag = &html[i..i + end];
+        if let Some(m) = attr.captures(tag) {
+            panic!("inline {} attribute: {tag}", &m[1]);
+        }
+    }
+}
+
+/// For an HTML answer: a strict Content-Security-Policy header (no inline or eval'd script, no framing)
+/// and markup that needs nothing inline ([`assert_csp_clean`]).
+pub fn assert_html_csp_clean(what: &str, headers: &reqwest::header::HeaderMap, body: &str) {
+    let is_html = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_html {
+        return;
+    }
+    let csp = headers
+        .get(reqwest::header::CONTENT_SECURITY_POLICY)
+        .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"))
+        .to_str()
+        .unwrap();
+    for part in [
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "{what}: CSP without {part}: {csp}");
+    }
+    for part in ["unsafe-inline", "unsafe-eval"] {
+        assert!(!csp.contains(part), "{what}: CSP with {part}: {csp}");
+    }
+    assert_csp_clean(body);
 }
