@@ -73,6 +73,9 @@ pub struct Config {
     /// `ESAAS_METRICS_TOKEN`: the bearer token Prometheus sends to scrape `/metrics` (a secret); unset, `/metrics`
     /// answers 404.
     pub metrics_token: Option<SecretString>,
+    /// `ESAAS_SIM_ES_DEMO`: `1`/`true` runs a demo load in every simulated Elasticsearch (a few indices
+    /// indexed into continuously), so dashboards move (default off; `scripts/run.sh` turns it on).
+    pub sim_es_demo: bool,
     /// `ESAAS_SIM_LISTEN_ALLOW_REMOTE`: `1`/`true` lets `ESAAS_SIM_LISTEN` be a non-loopback address (default:
     /// refused, the simulated API is for kubectl on this machine).
     pub sim_listen_allow_remote: bool,
@@ -316,6 +319,7 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("ESAAS_TRUSTED_PROXIES is invalid: {e}"))?,
             metrics_token: env.var("ESAAS_METRICS_TOKEN").map(SecretString::from),
             sim_listen_allow_remote: env.parse_flag("ESAAS_SIM_LISTEN_ALLOW_REMOTE")?,
+            sim_es_demo: env.parse_flag("ESAAS_SIM_ES_DEMO")?,
             kube_read_timeout: Duration::from_secs(
                 env.parse_var("ESAAS_KUBE_READ_TIMEOUT_SECS", 10)?,
             ),
@@ -357,6 +361,7 @@ impl Config {
             trusted_proxies: TrustedProxies::default(),
             metrics_token: None,
             sim_listen_allow_remote: false,
+            sim_es_demo: false,
             kube_read_timeout: Duration::from_secs(10),
             audit_failed_login_retention: Duration::from_secs(90 * 86_400),
             api_rate_limit: Some(RateLimit::default()),

@@ -160,6 +160,12 @@ async fn handle(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             tokio::time::sleep(latency).await;
         }
     }
+    if super::elasticsearch::proxy::is_proxy_path(req.uri().path()) {
+        if !internal {
+            sh.count("proxy");
+        }
+        return super::elasticsearch::proxy::serve(&sh, req).await;
+    }
     let method = req.method().clone();
     let q: HashMap<String, String> =
         url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
