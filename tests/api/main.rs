@@ -10,6 +10,7 @@ mod access;
 mod concurrency;
 mod credentials_wait;
 mod docs;
+mod elasticsearch;
 mod idempotency;
 mod live_cluster;
 mod pagination;

@@ -18,6 +18,7 @@ mod client;
 mod controllers;
 mod defaults;
 mod discovery;
+mod es_stub;
 mod exposure;
 mod fields;
 mod fields_v1;
@@ -47,6 +48,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+pub use es_stub::EsUnreachable;
 pub use registry::{Registry, ResourceKind};
 pub use status::ApiError;
 
