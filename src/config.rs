@@ -9,6 +9,8 @@ use anyhow::{Context, bail};
 use secrecy::SecretString;
 
 use crate::api::rate_limit::{self, RateLimit};
+use crate::elasticsearch::TransportMode;
+use crate::elasticsearch::portal_user::PortalUserKey;
 use crate::k8s::sim::SimNodes;
 use crate::monitoring::notifications::settings::{
     DeliverySettings, NotificationSettings, SmtpSettings, SmtpTls, WebhookPolicy, parse_network,
@@ -97,6 +99,17 @@ pub struct Config {
     /// Notification channels: webhook guards (`ESAAS_WEBHOOK_*`, `ESAAS_KUBE_SERVICE_CIDR`), the SMTP relay
     /// (`ESAAS_SMTP_*`) and delivery retries (`ESAAS_NOTIFY_*`); see `.env.sample`.
     pub notifications: NotificationSettings,
+    /// `ESAAS_ES_POLL_SECS`: how often the inspector polls each live cluster's Elasticsearch (default 30, with
+    /// up to 10 % jitter; every 5 s at most while someone watches the dashboard; 0 disables the inspector).
+    pub es_poll_interval: Duration,
+    /// `ESAAS_ES_POLL_CONCURRENCY`: clusters polled at the same time by this process (default 16).
+    pub es_poll_concurrency: usize,
+    /// `ESAAS_ES_TRANSPORT`: how the portal reaches Elasticsearch: `auto` (default: in-process on the simulated
+    /// Kubernetes, the cluster's Service when running in a pod, else a port-forward), `service` or `port-forward`.
+    pub es_transport: TransportMode,
+    /// `ESAAS_ES_USER_KEY`: the secret (at least 32 characters) the portal's own Elasticsearch user passwords are
+    /// derived from (HMAC with the cluster id); unset, a random one per process (see `elasticsearch::portal_user`).
+    pub es_user_key: PortalUserKey,
 }
 
 /// Default of `ESAAS_API_READ_CACHE_MS`.
@@ -337,6 +350,21 @@ impl Config {
                 .var("ESAAS_STATIC_DIR")
                 .map_or_else(default_static_dir, PathBuf::from),
             notifications: env.notifications()?,
+            es_poll_interval: Duration::from_secs(env.parse_var("ESAAS_ES_POLL_SECS", 30)?),
+            es_poll_concurrency: env
+                .parse_var::<usize>("ESAAS_ES_POLL_CONCURRENCY", 16)?
+                .max(1),
+            es_transport: TransportMode::parse(
+                env.var("ESAAS_ES_TRANSPORT").as_deref(),
+                kube_mode == KubeMode::Sim,
+                env.var("KUBERNETES_SERVICE_HOST").is_some(),
+            )
+            .map_err(|e| anyhow::anyhow!("ESAAS_ES_TRANSPORT: {e}"))?,
+            es_user_key: match env.var("ESAAS_ES_USER_KEY") {
+                None => PortalUserKey::random(),
+                Some(key) => PortalUserKey::new(SecretString::from(key))
+                    .map_err(|e| anyhow::anyhow!("ESAAS_ES_USER_KEY {e}"))?,
+            },
         })
     }
 
@@ -376,6 +404,10 @@ impl Config {
                 },
                 ..NotificationSettings::default()
             },
+            es_poll_interval: Duration::from_secs(30),
+            es_poll_concurrency: 4,
+            es_transport: TransportMode::InProcess,
+            es_user_key: PortalUserKey::random(),
         }
     }
 

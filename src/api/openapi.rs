@@ -40,6 +40,7 @@ pub const BEARER: &str = "bearer";
         (name = "members", description = "Members of a tenant and their roles"),
         (name = "clusters", description = "Elasticsearch clusters"),
         (name = "actions", description = "Scale, resize, restart, upgrade, deletion protection"),
+        (name = "elasticsearch", description = "Nodes, indices, shards and health inside a cluster, as last polled"),
         (name = "operations", description = "Requested changes and their progress"),
         (name = "tokens", description = "Your API tokens"),
         (name = "meta", description = "Templates, versions and storage classes"),
