@@ -267,6 +267,26 @@ const WHO_MAY_CALL: &[(&str, &str)] = &[
         "a member of the tenant (any role) or a platform admin",
     ),
     (
+        "listClusterNodes",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "listClusterIndices",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "listClusterShards",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "getClusterHealthReport",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "setIndexReplicas",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
+    ),
+    (
         "createCluster",
         "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
     ),

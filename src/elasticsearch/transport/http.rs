@@ -3,14 +3,17 @@
 //! checks the certificate for `<name>-es-http.<namespace>.svc`, whichever way the stream was opened (a
 //! port-forwarded stream still talks to the same certificate).
 //!
-//! One connection per request: the inspector polls a cluster every few seconds at most, so pooling would
-//! only keep sockets open for nothing.
+//! Connections are kept while they work: a client keeps up to [`MAX_IDLE`] idle connections and reuses
+//! them for its next requests (one inspector poll makes several), so a port-forward is opened once per poll,
+//! not once per request. A kept connection the other side has closed is replaced, and the request sent
+//! once more on the new one.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -64,7 +67,11 @@ pub struct HttpTransport {
     dialer: SharedDialer,
     tls: Option<TlsSettings>,
     host_header: String,
+    idle: Arc<std::sync::Mutex<Vec<SendRequest<Full<Bytes>>>>>,
 }
+
+/// Idle connections a transport keeps.
+pub const MAX_IDLE: usize = 2;
 
 impl HttpTransport {
     /// Requests over `dialer`, encrypted with `tls` when given; `host_header` is sent as `Host`.
@@ -73,6 +80,7 @@ impl HttpTransport {
             dialer,
             tls,
             host_header: host_header.to_owned(),
+            idle: Arc::default(),
         }
     }
 
@@ -91,31 +99,58 @@ impl HttpTransport {
         }
     }
 
-    async fn round_trip(
-        &self,
-        request: http::Request<Bytes>,
-    ) -> Result<http::Response<Bytes>, EsError> {
+    /// A connection ready for a request: an idle one kept from an earlier request while it still works,
+    /// else a new one (for the port-forward transport, a new port-forward). The flag says it was reused.
+    async fn sender(&self) -> Result<(SendRequest<Full<Bytes>>, bool), EsError> {
+        loop {
+            let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some(mut sender) = idle else { break };
+            if sender.ready().await.is_ok() {
+                return Ok((sender, true));
+            }
+        }
         let io = self.connect().await?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
             .map_err(|e| EsError::Unreachable(format!("HTTP handshake failed: {e}")))?;
         tokio::spawn(async move {
             let _ = connection.await;
         });
+        Ok((sender, false))
+    }
+
+    async fn round_trip(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, EsError> {
         let (mut parts, body) = request.into_parts();
         if let Ok(host) = http::HeaderValue::from_str(&self.host_header) {
             parts.headers.insert(http::header::HOST, host);
         }
-        let response = sender
-            .send_request(http::Request::from_parts(parts, Full::new(body)))
-            .await
-            .map_err(|e| EsError::Unreachable(format!("the connection broke: {e}")))?;
+        let (mut sender, mut reused) = self.sender().await?;
+        let response = loop {
+            let attempt = http::Request::from_parts(parts.clone(), Full::new(body.clone()));
+            match sender.send_request(attempt).await {
+                Ok(r) => break r,
+                // A kept connection the other side closed meanwhile: once more on a new one.
+                Err(_) if reused => {
+                    (sender, reused) = self.sender().await?;
+                }
+                Err(e) => {
+                    return Err(EsError::Unreachable(format!("the connection broke: {e}")));
+                }
+            }
+        };
         let (parts, body) = response.into_parts();
         let body = body
             .collect()
             .await
             .map_err(|e| EsError::Unreachable(format!("the answer was cut off: {e}")))?
             .to_bytes();
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(sender);
+        }
         Ok(http::Response::from_parts(parts, body))
     }
 }

@@ -160,6 +160,12 @@ async fn handle(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             tokio::time::sleep(latency).await;
         }
     }
+    if super::portforward::match_path(req.uri().path()).is_some() {
+        if !internal {
+            sh.count("portforward");
+        }
+        return super::portforward::serve(sh, req).await;
+    }
     if super::elasticsearch::proxy::is_proxy_path(req.uri().path()) {
         if !internal {
             sh.count("proxy");

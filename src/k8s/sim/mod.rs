@@ -27,6 +27,7 @@ mod http;
 mod meta;
 mod openapi;
 mod patch;
+mod portforward;
 mod quantity;
 mod read;
 mod registry;

@@ -41,6 +41,7 @@ fn unassigned_copy(
             details: None,
             last_node: None,
             last_status: "no_attempt",
+            delayed: false,
         }),
     }
 }
@@ -171,6 +172,10 @@ pub fn set_nodes(c: &mut Cluster, nodes: Vec<Node>) {
 pub fn node_left(c: &mut Cluster, id: &str) {
     let name = c.node_name(id).to_string();
     let now = c.now_ms;
+    let removed = c
+        .transient
+        .get(super::EXCLUDE_NAME)
+        .is_some_and(|v| v.split(',').any(|n| n.trim() == name));
     c.nodes.remove(id);
     if c.master.as_deref() == Some(id) {
         c.master = None;
@@ -204,6 +209,7 @@ pub fn node_left(c: &mut Cluster, id: &str) {
                 details: Some(format!("node_left [{id}]")),
                 last_node: Some(name.clone()),
                 last_status: "no_attempt",
+                delayed: !removed,
             });
         }
         if !was_primary {
@@ -234,6 +240,7 @@ pub fn node_left(c: &mut Cluster, id: &str) {
                         details: None,
                         last_node: None,
                         last_status: "no_attempt",
+                        delayed: false,
                     });
                 }
             }
@@ -244,7 +251,7 @@ pub fn node_left(c: &mut Cluster, id: &str) {
 /// Is the copy waiting for its node-left delay (and may not go elsewhere yet)?
 pub fn delayed(c: &Cluster, s: &ShardCopy) -> bool {
     let Some(u) = &s.unassigned else { return false };
-    if s.primary || u.reason != "NODE_LEFT" || s.state != ShardState::Unassigned {
+    if s.primary || !u.delayed || u.reason != "NODE_LEFT" || s.state != ShardState::Unassigned {
         return false;
     }
     let delay = c.indices.get(&s.index).map_or(0, node_left_delay_ms);

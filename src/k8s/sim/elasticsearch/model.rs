@@ -178,6 +178,10 @@ pub struct Unassigned {
     pub last_node: Option<String>,
     /// `last_allocation_status`: `no_attempt`, `no`, `throttled`, `allocation_delayed`, `no_valid_shard_copy`.
     pub last_status: &'static str,
+    /// Subject to `index.unassigned.node_left.delayed_timeout` (Elasticsearch's `UnassignedInfo.delayed`): a
+    /// copy whose node left without being shut down for removal. A node ECK removes (it excluded the node
+    /// from allocation first, as the node shutdown API's `remove` type does) leaves no delayed copies.
+    pub delayed: bool,
 }
 
 /// One copy (primary or replica) of one shard.

@@ -26,7 +26,7 @@ use super::super::util::{
 };
 use super::es_render::{self, EsView};
 use super::es_status::{self, Observed};
-use super::{CLUSTER_LABEL, MANAGER, STS_LABEL, TYPE_LABEL, es_resource};
+use super::{CLUSTER_LABEL, MANAGER, STS_LABEL, TYPE_LABEL, es_resource, http_certs};
 use crate::k8s::sim::elasticsearch::health::Health;
 
 struct Ctx {
@@ -195,6 +195,22 @@ async fn reconcile(es: Arc<DynamicObject>, ctx: Arc<Ctx>) -> CtrlResult {
             Ok(_) => {}
             Err(e) if is_code(&e, 409) => {}
             Err(e) => return Err(e.into()),
+        }
+    }
+    if view.http_scheme() == "https"
+        && secrets
+            .get_opt(&http_certs::internal_secret_name(&name))
+            .await?
+            .is_none()
+    {
+        let (public, internal) = http_certs::secrets(&view)?;
+        for body in [internal, public] {
+            let secret: Secret = serde_json::from_value(body)?;
+            match secrets.create(&PostParams::default(), &secret).await {
+                Ok(_) => {}
+                Err(e) if is_code(&e, 409) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     let selector = ListParams::default().labels(&format!("{CLUSTER_LABEL}={name}"));
