@@ -16,6 +16,8 @@ fi
 export ESAAS_LISTEN=${ESAAS_LISTEN:-127.0.0.1:8080}
 # With the simulated Kubernetes, also serve its API for kubectl (ignored with a real cluster).
 export ESAAS_SIM_LISTEN=${ESAAS_SIM_LISTEN-127.0.0.1:8081}
+# Keep indexing into every simulated Elasticsearch, so its dashboards are alive (ignored with a real cluster).
+export ESAAS_SIM_ES_DEMO=${ESAAS_SIM_ES_DEMO-1}
 export SQLX_OFFLINE=true
 cargo build --release --locked --bin esaas
 ./target/release/esaas admin bootstrap

@@ -9,6 +9,8 @@ use anyhow::{Context, bail};
 use secrecy::SecretString;
 
 use crate::api::rate_limit::{self, RateLimit};
+use crate::elasticsearch::TransportMode;
+use crate::elasticsearch::portal_user::PortalUserKey;
 use crate::k8s::sim::SimNodes;
 use crate::monitoring::notifications::settings::{
     DeliverySettings, NotificationSettings, SmtpSettings, SmtpTls, WebhookPolicy, parse_network,
@@ -73,6 +75,9 @@ pub struct Config {
     /// `ESAAS_METRICS_TOKEN`: the bearer token Prometheus sends to scrape `/metrics` (a secret); unset, `/metrics`
     /// answers 404.
     pub metrics_token: Option<SecretString>,
+    /// `ESAAS_SIM_ES_DEMO`: `1`/`true` runs a demo load in every simulated Elasticsearch (a few indices
+    /// indexed into continuously), so dashboards move (default off; `scripts/run.sh` turns it on).
+    pub sim_es_demo: bool,
     /// `ESAAS_SIM_LISTEN_ALLOW_REMOTE`: `1`/`true` lets `ESAAS_SIM_LISTEN` be a non-loopback address (default:
     /// refused, the simulated API is for kubectl on this machine).
     pub sim_listen_allow_remote: bool,
@@ -94,6 +99,17 @@ pub struct Config {
     /// Notification channels: webhook guards (`ESAAS_WEBHOOK_*`, `ESAAS_KUBE_SERVICE_CIDR`), the SMTP relay
     /// (`ESAAS_SMTP_*`) and delivery retries (`ESAAS_NOTIFY_*`); see `.env.sample`.
     pub notifications: NotificationSettings,
+    /// `ESAAS_ES_POLL_SECS`: how often the inspector polls each live cluster's Elasticsearch (default 30, with
+    /// up to 10 % jitter; every 5 s at most while someone watches the dashboard; 0 disables the inspector).
+    pub es_poll_interval: Duration,
+    /// `ESAAS_ES_POLL_CONCURRENCY`: clusters polled at the same time by this process (default 16).
+    pub es_poll_concurrency: usize,
+    /// `ESAAS_ES_TRANSPORT`: how the portal reaches Elasticsearch: `auto` (default: in-process on the simulated
+    /// Kubernetes, the cluster's Service when running in a pod, else a port-forward), `service` or `port-forward`.
+    pub es_transport: TransportMode,
+    /// `ESAAS_ES_USER_KEY`: the secret (at least 32 characters) the portal's own Elasticsearch user passwords are
+    /// derived from (HMAC with the cluster id); unset, a random one per process (see `elasticsearch::portal_user`).
+    pub es_user_key: PortalUserKey,
 }
 
 /// Default of `ESAAS_API_READ_CACHE_MS`.
@@ -316,6 +332,7 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("ESAAS_TRUSTED_PROXIES is invalid: {e}"))?,
             metrics_token: env.var("ESAAS_METRICS_TOKEN").map(SecretString::from),
             sim_listen_allow_remote: env.parse_flag("ESAAS_SIM_LISTEN_ALLOW_REMOTE")?,
+            sim_es_demo: env.parse_flag("ESAAS_SIM_ES_DEMO")?,
             kube_read_timeout: Duration::from_secs(
                 env.parse_var("ESAAS_KUBE_READ_TIMEOUT_SECS", 10)?,
             ),
@@ -333,6 +350,21 @@ impl Config {
                 .var("ESAAS_STATIC_DIR")
                 .map_or_else(default_static_dir, PathBuf::from),
             notifications: env.notifications()?,
+            es_poll_interval: Duration::from_secs(env.parse_var("ESAAS_ES_POLL_SECS", 30)?),
+            es_poll_concurrency: env
+                .parse_var::<usize>("ESAAS_ES_POLL_CONCURRENCY", 16)?
+                .max(1),
+            es_transport: TransportMode::parse(
+                env.var("ESAAS_ES_TRANSPORT").as_deref(),
+                kube_mode == KubeMode::Sim,
+                env.var("KUBERNETES_SERVICE_HOST").is_some(),
+            )
+            .map_err(|e| anyhow::anyhow!("ESAAS_ES_TRANSPORT: {e}"))?,
+            es_user_key: match env.var("ESAAS_ES_USER_KEY") {
+                None => PortalUserKey::random(),
+                Some(key) => PortalUserKey::new(SecretString::from(key))
+                    .map_err(|e| anyhow::anyhow!("ESAAS_ES_USER_KEY {e}"))?,
+            },
         })
     }
 
@@ -357,6 +389,7 @@ impl Config {
             trusted_proxies: TrustedProxies::default(),
             metrics_token: None,
             sim_listen_allow_remote: false,
+            sim_es_demo: false,
             kube_read_timeout: Duration::from_secs(10),
             audit_failed_login_retention: Duration::from_secs(90 * 86_400),
             api_rate_limit: Some(RateLimit::default()),
@@ -371,6 +404,10 @@ impl Config {
                 },
                 ..NotificationSettings::default()
             },
+            es_poll_interval: Duration::from_secs(30),
+            es_poll_concurrency: 4,
+            es_transport: TransportMode::InProcess,
+            es_user_key: PortalUserKey::random(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clusters;
 pub mod config;
 pub mod db;
+pub mod elasticsearch;
 pub mod error;
 pub mod k8s;
 pub mod metrics;

@@ -32,6 +32,8 @@ pub struct AppInner {
     /// Recently resolved API tokens; here rather than in the API so that revoking a token or disabling a
     /// user in the web UI drops the entries at once.
     pub api_tokens: crate::api::auth::TokenCache,
+    /// Builds Elasticsearch clients for clusters (transport by where the portal runs, the portal's own user).
+    pub es: crate::elasticsearch::Connector,
 }
 
 impl AppState {
@@ -44,7 +46,14 @@ impl AppState {
 
     /// State with a given Kubernetes target.
     pub fn with_kube(config: Config, db: PgPool, kube: KubeTarget) -> Self {
+        let es = crate::elasticsearch::Connector::new(
+            kube.clone(),
+            config.es_transport,
+            config.es_user_key.clone(),
+            crate::elasticsearch::client::ClientOptions::default(),
+        );
         Self(Arc::new(AppInner {
+            es,
             config,
             db,
             metrics: Metrics::new(),

@@ -21,6 +21,7 @@ pub mod audit;
 pub mod auth;
 pub mod clusters;
 pub mod cursor;
+pub mod elasticsearch;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -132,6 +133,7 @@ fn routes() -> (Router<ApiState>, Router<ApiState>, utoipa::openapi::OpenApi) {
                 .merge(members::router())
                 .merge(clusters::router())
                 .merge(actions::router())
+                .merge(elasticsearch::router())
                 .merge(operations::router())
                 .merge(tokens::router())
                 .merge(meta::router())

@@ -40,6 +40,7 @@ pub const BEARER: &str = "bearer";
         (name = "members", description = "Members of a tenant and their roles"),
         (name = "clusters", description = "Elasticsearch clusters"),
         (name = "actions", description = "Scale, resize, restart, upgrade, deletion protection"),
+        (name = "elasticsearch", description = "Nodes, indices, shards and health inside a cluster, as last polled"),
         (name = "operations", description = "Requested changes and their progress"),
         (name = "tokens", description = "Your API tokens"),
         (name = "meta", description = "Templates, versions and storage classes"),
@@ -264,6 +265,26 @@ const WHO_MAY_CALL: &[(&str, &str)] = &[
     (
         "listClusterPods",
         "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "listClusterNodes",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "listClusterIndices",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "listClusterShards",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "getClusterHealthReport",
+        "a member of the tenant (any role) or a platform admin",
+    ),
+    (
+        "setIndexReplicas",
+        "an owner, admin or member of the tenant (not a viewer, not a platform admin who is not a member)",
     ),
     (
         "createCluster",

@@ -1,5 +1,5 @@
 //! `esaas serve`: migrate, connect to Kubernetes (or start the simulated one), start the background tasks
-//! (watches, observer, reconciler, resync, the hourly purge of expired sessions, the notification
+//! (watches, observer, reconciler, resync, the Elasticsearch inspector, the hourly purge of expired sessions, the notification
 //! delivery worker), serve HTTP, and shut everything down gracefully.
 
 use std::time::Duration;
@@ -23,6 +23,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::with_kube(config, pool, kube);
     let background = CancellationToken::new();
     crate::operations::spawn_background(&state, background.clone());
+    crate::monitoring::inspector::spawn(&state, background.clone());
     crate::monitoring::notifications::worker::spawn_for(&state, background.clone())?;
     crate::auth::housekeeping::spawn(
         state.db.clone(),

@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use crate::clusters::spec::ClusterSpec;
+use crate::elasticsearch::portal_user::PortalPassword;
 use crate::k8s::apply::{DesiredObject, ObjectKey};
 use crate::k8s::eck::{self, RenderContext};
 use crate::k8s::labels;
@@ -34,6 +35,8 @@ pub struct ClusterRef {
     pub name: String,
     /// Current restart-trigger value.
     pub restart_trigger: Option<String>,
+    /// The password of the portal's own Elasticsearch user of this cluster.
+    pub portal_user_password: PortalPassword,
 }
 
 /// The objects of one cluster: the Elasticsearch resource, and the Kibana one when the spec asks for it.
@@ -42,6 +45,8 @@ pub struct ClusterObjects {
     pub elasticsearch: DesiredObject,
     /// Kibana, when asked for.
     pub kibana: Option<DesiredObject>,
+    /// The Secret of the portal's own Elasticsearch user.
+    pub portal_user: DesiredObject,
 }
 
 /// Render a cluster's objects.
@@ -51,6 +56,7 @@ pub fn cluster_objects(cluster: &ClusterRef, spec: &ClusterSpec) -> anyhow::Resu
         cluster_name: cluster.name.clone(),
         cluster_id: cluster.id,
         restart_trigger: cluster.restart_trigger.clone(),
+        portal_user_password: cluster.portal_user_password.clone(),
     };
     let rendered = eck::render(&ctx, spec);
     Ok(ClusterObjects {
@@ -60,6 +66,7 @@ pub fn cluster_objects(cluster: &ClusterRef, spec: &ClusterSpec) -> anyhow::Resu
             .as_ref()
             .map(|k| DesiredObject::from_object(k, "kibanas"))
             .transpose()?,
+        portal_user: DesiredObject::from_object(&rendered.portal_user, "secrets")?,
     })
 }
 
@@ -102,5 +109,22 @@ pub fn elasticsearch_for_deletion(
             "metadata": { "name": cluster_name, "namespace": labels::namespace_name(tenant_slug) }
         }),
         "elasticsearches",
+    )
+}
+
+/// The portal user's Secret of a cluster, to delete with the cluster.
+pub fn portal_user_for_deletion(
+    tenant_slug: &str,
+    cluster_name: &str,
+) -> anyhow::Result<DesiredObject> {
+    DesiredObject::from_object(
+        &serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {
+                "name": crate::elasticsearch::portal_user::secret_name(cluster_name),
+                "namespace": labels::namespace_name(tenant_slug)
+            }
+        }),
+        "secrets",
     )
 }

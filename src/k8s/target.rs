@@ -33,6 +33,7 @@ impl KubeTarget {
             kubelet_delay,
             run_controllers: true,
             nodes,
+            ..SimOptions::default()
         });
         Self::from_sim(sim)
     }
@@ -54,6 +55,9 @@ impl KubeTarget {
         match config.kube_mode {
             KubeMode::Sim => {
                 let target = Self::simulated(config.sim_kubelet_delay, config.sim_nodes);
+                if let Some(sim) = &target.sim {
+                    sim.set_es_demo(config.sim_es_demo);
+                }
                 if let (Some(addr), Some(sim)) = (config.sim_listen, target.sim.clone()) {
                     Sim::check_listen(addr, config.sim_listen_allow_remote)
                         .map_err(|e| anyhow::anyhow!("ESAAS_SIM_LISTEN={addr}: {e}"))?;

@@ -11,6 +11,7 @@ use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::clusters::repo as clusters;
+use crate::elasticsearch::portal_user::PortalUserKey;
 use crate::error::{AppError, AppResult};
 use crate::k8s::apply::{DesiredObject, describe_error};
 use crate::k8s::engine::{self, ClusterRef};
@@ -60,7 +61,7 @@ pub async fn run_once(state: &AppState) -> AppResult<bool> {
     let Some(op) = ops::claim_next(&mut tx).await? else {
         return Ok(false);
     };
-    match apply_operation(&mut tx, &state.kube, &op).await {
+    match apply_operation(&mut tx, &state.kube, &state.config.es_user_key, &op).await {
         Ok(outcome) => {
             ops::mark_applied(&mut tx, op.id, outcome.k8s_generation, &outcome.message).await?;
             clusters::mark_applied(&mut tx, op.cluster_id, op.target_generation).await?;
@@ -128,6 +129,7 @@ async fn apply_all(client: &kube::Client, objects: &[DesiredObject]) -> Result<(
 async fn apply_operation(
     conn: &mut PgConnection,
     kube: &KubeTarget,
+    key: &PortalUserKey,
     op: &Operation,
 ) -> Result<Applied, ApplyError> {
     let cluster = clusters::get(conn, op.cluster_id).await?;
@@ -143,6 +145,11 @@ async fn apply_operation(
             .await
             .map_err(|e| classify(&e))?;
         engine::elasticsearch_for_deletion(&tenant.slug, &cluster.name)
+            .map_err(|e| ApplyError::Permanent(e.to_string()))?
+            .delete(client)
+            .await
+            .map_err(|e| classify(&e))?;
+        engine::portal_user_for_deletion(&tenant.slug, &cluster.name)
             .map_err(|e| ApplyError::Permanent(e.to_string()))?
             .delete(client)
             .await
@@ -163,10 +170,17 @@ async fn apply_operation(
             tenant_slug: tenant.slug.clone(),
             name: cluster.name.clone(),
             restart_trigger: cluster.restart_trigger.clone(),
+            portal_user_password: key.password(cluster.id),
         },
         &cluster.spec,
     )
     .map_err(|e| ApplyError::Permanent(e.to_string()))?;
+    // The portal user's Secret first: ECK reads it when it reconciles the Elasticsearch resource.
+    objects
+        .portal_user
+        .apply(client)
+        .await
+        .map_err(|e| classify(&e))?;
     let es = objects
         .elasticsearch
         .apply(client)

@@ -153,6 +153,7 @@ pub async fn resync_all(state: &AppState) -> AppResult<ResyncReport> {
             tenant_slug: row.slug.clone(),
             name: row.name.clone(),
             restart_trigger: row.restart_trigger.clone(),
+            portal_user_password: state.config.es_user_key.password(row.id),
         };
         let objects = match engine::cluster_objects(&cluster, &row.spec.0) {
             Ok(o) => o,

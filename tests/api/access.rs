@@ -45,6 +45,7 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "tenants") => json!({ "slug": "newco", "name": "New" }),
         ("PATCH", "{tenant}") => json!({ "name": "Renamed" }),
         ("POST", "tokens") => json!({ "name": "more" }),
+        ("PUT", "replicas") => json!({ "replicas": 0 }),
         _ => return None,
     })
 }
@@ -72,6 +73,7 @@ async fn fixture(pool: PgPool) -> Fixture {
 fn fill(path: &str, f: &Fixture) -> String {
     path.replace("{tenant}", "acme")
         .replace("{name}", "logs")
+        .replace("{index}", "logs-2026.12.01")
         .replace("{user_id}", &f.owner.user_id.to_string())
         .replace(
             "{id}",

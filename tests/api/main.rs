@@ -11,6 +11,7 @@ mod audit_rows;
 mod concurrency;
 mod credentials_wait;
 mod docs;
+mod elasticsearch;
 mod idempotency;
 mod live_cluster;
 mod pagination;

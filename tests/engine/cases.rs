@@ -21,6 +21,9 @@ pub fn context(restart_trigger: Option<&str>) -> RenderContext {
         cluster_name: "logs".to_owned(),
         cluster_id: cluster_id(),
         restart_trigger: restart_trigger.map(str::to_owned),
+        portal_user_password: esaas::elasticsearch::portal_user::PortalPassword::from_static(
+            "test-portal-password",
+        ),
     }
 }
 

@@ -44,6 +44,7 @@ impl Env {
             kubelet_delay: Duration::ZERO,
             run_controllers: true,
             nodes: config.sim_nodes,
+            ..SimOptions::default()
         });
         let state = AppState::with_kube(config, pool.clone(), KubeTarget::from_sim(sim.clone()));
         let shutdown = CancellationToken::new();

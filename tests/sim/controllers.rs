@@ -72,6 +72,51 @@ pub async fn cluster_pods(client: &Client, ns: &str, cluster: &str) -> Vec<Pod> 
         .items
 }
 
+/// Create `index` (`shards` primaries, `replicas` replicas each) in the simulated Elasticsearch of `cluster`, as
+/// `elastic` with the password from ECK's Secret; the cluster's health then follows its shards.
+pub async fn create_index(
+    sim: &esaas::k8s::sim::Sim,
+    ns: &str,
+    cluster: &str,
+    index: &str,
+    shards: u32,
+    replicas: u32,
+) {
+    use base64::Engine;
+    let secrets: Api<Secret> = Api::namespaced(sim.client(), ns);
+    let secret = secrets
+        .get(&format!("{cluster}-es-elastic-user"))
+        .await
+        .expect("elastic user Secret");
+    let password = secret.data.expect("data")["elastic"].0.clone();
+    let basic = base64::engine::general_purpose::STANDARD.encode(
+        [b"elastic:".as_slice(), password.as_slice()].concat(),
+    );
+    let body = json!({ "settings": { "number_of_shards": shards, "number_of_replicas": replicas } });
+    let request = http::Request::put(format!("/{index}"))
+        .header("authorization", format!("Basic {basic}"))
+        .header("content-type", "application/json")
+        .body(bytes::Bytes::from(body.to_string()))
+        .unwrap();
+    let answer = sim
+        .elasticsearch_request(ns, cluster, request)
+        .await
+        .expect("the cluster answers");
+    assert_eq!(answer.status(), 200, "{:?}", answer.body());
+    // A new index is red until its primaries start, then yellow until its replicas do: wait as a client of
+    // Elasticsearch would, so no test acts on copies that exist on one node only.
+    let request = http::Request::get("/_cluster/health?wait_for_status=green&timeout=20s")
+        .header("authorization", format!("Basic {basic}"))
+        .body(bytes::Bytes::new())
+        .unwrap();
+    let answer = sim
+        .elasticsearch_request(ns, cluster, request)
+        .await
+        .expect("the cluster answers");
+    let health: Value = serde_json::from_slice(answer.body()).unwrap();
+    assert_eq!(health["status"], "green", "{health}");
+}
+
 pub fn pod_names(pods: &[Pod]) -> BTreeSet<String> {
     pods.iter().map(|p| p.name_any()).collect()
 }
@@ -126,8 +171,16 @@ async fn elasticsearch_becomes_green_with_owned_objects() {
             .iter()
             .any(|r| r.kind == "Elasticsearch" && r.controller == Some(true))
     );
-    let st = set.status.expect("sts status");
-    assert_eq!(st.ready_replicas, Some(3));
+    // The StatefulSet's status is written by its own controller, after the pods it counts are Ready.
+    let st = eventually(
+        Duration::from_secs(10),
+        "StatefulSet status with 3 ready replicas",
+        || async {
+            let st = sts.get("logs-es-default").await.ok()?.status?;
+            (st.ready_replicas == Some(3)).then_some(st)
+        },
+    )
+    .await;
     assert_eq!(st.current_revision, st.update_revision);
 
     let pods = cluster_pods(&client, "default", "logs").await;

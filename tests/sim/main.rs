@@ -12,6 +12,7 @@ mod exposure;
 mod gc;
 mod kubectl;
 mod patch;
+mod portforward;
 #[path = "../common/poll.rs"]
 mod poll;
 #[path = "../common/ready_watch.rs"]

@@ -33,8 +33,29 @@ pub struct ElasticsearchSpec {
     /// HTTP endpoint settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpConfig>,
+    /// Users and roles ECK adds to the cluster (the portal's own file-realm user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
     /// Groups of nodes sharing configuration and pod template.
     pub node_sets: Vec<NodeSet>,
+}
+
+/// `spec.auth`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Auth {
+    /// Secrets of users to add to the file realm (`kubernetes.io/basic-auth` with `username`, `password`,
+    /// `roles`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub file_realm: Vec<SecretSource>,
+}
+
+/// `spec.auth.fileRealm[]`: a Secret by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretSource {
+    /// The Secret's name (same namespace).
+    pub secret_name: String,
 }
 
 /// `spec.nodeSets[]`: a group of Elasticsearch nodes (one StatefulSet).

@@ -14,14 +14,18 @@
 //!   roll the nodes one at a time. Kibana is not restarted. The reconciler must pass the cluster's *latest*
 //!   restart trigger on every render (not only during the restart operation): dropping it would change the
 //!   pod templates and restart the cluster again.
+//! - The portal's own Elasticsearch user (`esaas-portal`, role `monitor`) is a `kubernetes.io/basic-auth`
+//!   Secret `<cluster>-esaas-portal-user` declared in `spec.auth.fileRealm`; its password comes in the
+//!   context (derived by `elasticsearch::portal_user`), so rendering stays pure and deterministic.
 //! - Kibana connects through `elasticsearchRef` to the Elasticsearch of the same name and uses the same
 //!   version and HTTP TLS setting. When the spec has no Kibana, `kibana` is `None` and the reconciler
 //!   deletes any existing Kibana of that name.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{
-    Container, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, ResourceRequirements,
+    Container, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, ResourceRequirements, Secret,
     VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -31,10 +35,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::common::{HttpConfig, ObjectSelector};
-use super::elasticsearch::{Elasticsearch, ElasticsearchSpec, NodeSet, VolumeClaimTemplate};
+use super::elasticsearch::{
+    Auth, Elasticsearch, ElasticsearchSpec, NodeSet, SecretSource, VolumeClaimTemplate,
+};
 use super::kibana::{Kibana, KibanaSpec};
 use super::quantity;
 use crate::clusters::spec::{ClusterSpec, NodeSetSpec};
+use crate::elasticsearch::portal_user::{self, PortalPassword};
 use crate::k8s::labels::{self, Component};
 
 /// Annotation whose change makes ECK restart the Elasticsearch nodes.
@@ -58,6 +65,8 @@ pub struct RenderContext {
     /// The cluster's latest restart trigger (e.g. the id of its last restart operation), `None` if it was
     /// never restarted. Pass it on every render: see the module docs.
     pub restart_trigger: Option<String>,
+    /// The password of the portal's own Elasticsearch user of this cluster.
+    pub portal_user_password: PortalPassword,
 }
 
 /// The custom resources of one cluster.
@@ -67,6 +76,8 @@ pub struct RenderedCluster {
     pub elasticsearch: Elasticsearch,
     /// The Kibana resource, when the spec asks for Kibana.
     pub kibana: Option<Kibana>,
+    /// The Secret of the portal's own Elasticsearch user (`spec.auth.fileRealm` names it).
+    pub portal_user: Secret,
 }
 
 /// Renders `spec` for the cluster described by `ctx`.
@@ -93,6 +104,37 @@ pub fn render(ctx: &RenderContext, spec: &ClusterSpec) -> RenderedCluster {
             },
             status: None,
         }),
+        portal_user: render_portal_user(ctx),
+    }
+}
+
+/// The Secret of the portal's own Elasticsearch user (also re-applied by the inspector when Elasticsearch
+/// refuses the portal's password).
+pub fn render_portal_user(ctx: &RenderContext) -> Secret {
+    let data = BTreeMap::from([
+        (
+            "username".to_owned(),
+            ByteString(portal_user::USERNAME.as_bytes().to_vec()),
+        ),
+        (
+            "password".to_owned(),
+            ByteString(ctx.portal_user_password.expose().as_bytes().to_vec()),
+        ),
+        (
+            "roles".to_owned(),
+            ByteString(portal_user::ROLES.as_bytes().to_vec()),
+        ),
+    ]);
+    Secret {
+        metadata: ObjectMeta {
+            name: Some(portal_user::secret_name(&ctx.cluster_name)),
+            namespace: Some(labels::namespace_name(&ctx.tenant_slug)),
+            labels: Some(labels_for(ctx, Component::Elasticsearch)),
+            ..ObjectMeta::default()
+        },
+        type_: Some("kubernetes.io/basic-auth".to_owned()),
+        data: Some(data),
+        ..Secret::default()
     }
 }
 
@@ -107,6 +149,11 @@ fn render_elasticsearch(ctx: &RenderContext, spec: &ClusterSpec) -> Elasticsearc
         spec: ElasticsearchSpec {
             version: spec.version.to_string(),
             http: Some(HttpConfig::with_tls(spec.http_tls)),
+            auth: Some(Auth {
+                file_realm: vec![SecretSource {
+                    secret_name: portal_user::secret_name(&ctx.cluster_name),
+                }],
+            }),
             node_sets,
         },
         status: None,

@@ -12,7 +12,9 @@
 //! - **Bearer token**: every request needs `Authorization: Bearer <token>` with the emulator's token, random
 //!   for every [`super::Sim`] (so for every start of the portal) and written into the kubeconfig (mode 600);
 //!   without it 401 `Unauthorized`, as a real API server answers. A browser cannot add that header to a
-//!   cross-site request without a CORS preflight, which the emulator never grants.
+//!   cross-site request without a CORS preflight, which the emulator never grants. One exception: on the
+//!   service-proxy path of a simulated Elasticsearch, `Authorization: Basic` credentials are accepted in place
+//!   of the token and checked by that Elasticsearch (as its own HTTP endpoint would).
 //!
 //! Requests of the in-process client never pass here (they reach the router without a socket).
 
@@ -95,6 +97,18 @@ fn bearer_matches(req: &Request, token: &str) -> bool {
         })
 }
 
+/// Basic credentials on a service-proxy path to a simulated Elasticsearch: checked by that Elasticsearch
+/// itself instead of the bearer token (see [`super::elasticsearch::proxy`]).
+fn es_proxy_basic(req: &Request) -> bool {
+    super::elasticsearch::proxy::is_proxy_path(req.uri().path())
+        && req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().split_once(' '))
+            .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+}
+
 async fn guard(State(token): State<Arc<str>>, req: Request, next: Next) -> Response {
     let local = req.extensions().get::<ServedOn>().map(|ServedOn(a)| a.ip());
     let host = req
@@ -118,7 +132,7 @@ async fn guard(State(token): State<Arc<str>>, req: Request, next: Next) -> Respo
         )
         .into_response();
     }
-    if !bearer_matches(&req, &token) {
+    if !bearer_matches(&req, &token) && !es_proxy_basic(&req) {
         return ApiError::new(401, "Unauthorized", "Unauthorized").into_response();
     }
     next.run(req).await

@@ -160,6 +160,18 @@ async fn handle(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             tokio::time::sleep(latency).await;
         }
     }
+    if super::portforward::match_path(req.uri().path()).is_some() {
+        if !internal {
+            sh.count("portforward");
+        }
+        return super::portforward::serve(sh, req).await;
+    }
+    if super::elasticsearch::proxy::is_proxy_path(req.uri().path()) {
+        if !internal {
+            sh.count("proxy");
+        }
+        return super::elasticsearch::proxy::serve(&sh, req).await;
+    }
     let method = req.method().clone();
     let q: HashMap<String, String> =
         url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())

@@ -18,6 +18,7 @@ mod client;
 mod controllers;
 mod defaults;
 mod discovery;
+pub mod elasticsearch;
 mod exposure;
 mod fields;
 mod fields_v1;
@@ -26,6 +27,7 @@ mod http;
 mod meta;
 mod openapi;
 mod patch;
+mod portforward;
 mod quantity;
 mod read;
 mod registry;
@@ -47,6 +49,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+pub use elasticsearch::EsUnreachable;
 pub use registry::{Registry, ResourceKind};
 pub use status::ApiError;
 
@@ -61,6 +64,8 @@ pub struct SimOptions {
     pub run_controllers: bool,
     /// The simulated nodes pods are scheduled on. Default three of 8 CPU and 32 GiB.
     pub nodes: SimNodes,
+    /// Run the simulated Elasticsearch demo load ([`Sim::set_es_demo`]). Default false.
+    pub es_demo: bool,
 }
 
 impl Default for SimOptions {
@@ -69,6 +74,7 @@ impl Default for SimOptions {
             kubelet_delay: Duration::from_secs(2),
             run_controllers: true,
             nodes: SimNodes::default(),
+            es_demo: false,
         }
     }
 }
@@ -124,6 +130,8 @@ pub(crate) struct Shared {
     restarts: tokio::sync::watch::Sender<u64>,
     /// Stops the running generation of simulated controllers (restarted by [`Sim::restart_empty`]).
     controllers: Mutex<Option<CancellationToken>>,
+    /// The simulated Elasticsearch clusters.
+    es: elasticsearch::Clusters,
 }
 
 impl Shared {
@@ -206,8 +214,10 @@ impl Sim {
             nodes: opts.nodes,
             restarts: tokio::sync::watch::Sender::new(0),
             controllers: Mutex::new(None),
+            es: elasticsearch::Clusters::default(),
         });
         seed(&shared);
+        shared.es.set_demo(opts.es_demo);
         let sim = Sim {
             shared,
             life: Arc::new(Lifetime(CancellationToken::new())),

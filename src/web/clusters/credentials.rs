@@ -43,7 +43,7 @@ pub async fn reveal(
         }
         Err(e) => return Err(e),
     };
-    let mut page = dashboard::page(&state, &access, &name).await?;
+    let mut page = dashboard::page(&state, &access, &name, &Default::default()).await?;
     page.conn.password = creds.password;
     page.conn.username = creds.username;
     let mut response = page.into_response();

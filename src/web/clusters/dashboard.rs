@@ -6,7 +6,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::TenantAccess;
@@ -19,6 +19,7 @@ use crate::k8s::labels;
 use crate::state::AppState;
 use crate::tenants::quota;
 use crate::web::clusters::charts::{self, Segment};
+use crate::web::clusters::elasticsearch::{self as es_section, EsQuery, EsSection};
 use crate::web::clusters::live::{self, LiveView};
 use crate::web::layout::Layout;
 use crate::web::nav;
@@ -95,6 +96,8 @@ pub struct DashboardPage {
     pub actions: ActionsView,
     /// Allocated resources chart (inline SVG).
     pub resources_svg: String,
+    /// The "Elasticsearch" section (the inspector's last snapshot).
+    pub es: EsSection,
 }
 
 /// The resources chart of a cluster: its node sets and Kibana against the tenant's usage and limits.
@@ -137,8 +140,14 @@ pub fn resources_svg(
 }
 
 /// Build the dashboard page (also used by the credentials reveal, with the password filled in).
-pub async fn page(state: &AppState, access: &TenantAccess, name: &str) -> AppResult<DashboardPage> {
+pub async fn page(
+    state: &AppState,
+    access: &TenantAccess,
+    name: &str,
+    es_query: &EsQuery,
+) -> AppResult<DashboardPage> {
     let (cluster, live) = live::load(state, access, name).await?;
+    let es = es_section::load(state, access, &cluster, es_query).await?;
     let mut conn = state.db.acquire().await?;
     let usage = quota::usage(&mut conn, access.tenant.id).await?;
     let rules = service::spec_rules(&mut conn).await?;
@@ -159,6 +168,7 @@ pub async fn page(state: &AppState, access: &TenantAccess, name: &str) -> AppRes
             deleting: cluster.deleting,
         },
         resources_svg: resources_svg(&cluster, usage, access.tenant.limits),
+        es,
         live,
     })
 }
@@ -170,8 +180,9 @@ pub async fn dashboard(
     State(state): State<AppState>,
     access: TenantAccess,
     Path((_tenant, name)): Path<(String, String)>,
+    Query(es_query): Query<EsQuery>,
 ) -> AppResult<Response> {
-    match page(&state, &access, &name).await {
+    match page(&state, &access, &name, &es_query).await {
         Ok(page) => Ok(page.into_response()),
         Err(AppError::NotFound) => {
             let mut conn = state.db.acquire().await?;

@@ -22,6 +22,7 @@ pub mod charts;
 pub mod confirm;
 pub mod credentials;
 pub mod dashboard;
+pub mod elasticsearch;
 pub mod form;
 pub mod format;
 pub mod list;
@@ -50,6 +51,14 @@ pub fn router() -> Router<AppState> {
         .route("/t/{tenant}/clusters/new/preview", post(new::preview))
         .route("/t/{tenant}/clusters/{name}", get(dashboard::dashboard))
         .route("/t/{tenant}/clusters/{name}/live", get(live::live))
+        .route(
+            "/t/{tenant}/clusters/{name}/elasticsearch",
+            get(elasticsearch::fragment),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/indices/{index}/replicas",
+            post(elasticsearch::set_replicas),
+        )
         .route(
             "/t/{tenant}/clusters/{name}/scale",
             get(actions::scale_page).post(actions::scale),

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use esaas::k8s::sim::{Sim, SimOptions};
 
-use super::{cluster_pods, es_ar, es_object, es_status, is_ready, wait_green};
+use super::{cluster_pods, create_index, es_ar, es_object, es_status, is_ready, wait_green};
 use crate::common::{eventually, with_controllers};
 use crate::ready_watch::ReadyWatch;
 
@@ -52,6 +52,8 @@ async fn restart_trigger_rolls_one_pod_at_a_time() {
         .await
         .expect("create");
     wait_green(&api, "rr", 3).await;
+    // With a replica of every shard, a node that restarts leaves the cluster yellow until its copies recover.
+    create_index(&sim, "default", "rr", "logs", 3, 1).await;
     let before: BTreeMap<String, String> = cluster_pods(&client, "default", "rr")
         .await
         .iter()
@@ -156,6 +158,7 @@ async fn failed_pod_keeps_health_not_green() {
         .await
         .expect("create");
     wait_green(&api, "ff", 3).await;
+    create_index(&sim, "default", "ff", "logs", 3, 1).await;
     sim.fail_pod("default", "ff-es-default-1");
     let s = eventually(Duration::from_secs(10), "yellow", || async {
         let s = es_status(&api, "ff").await;

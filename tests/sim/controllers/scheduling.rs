@@ -18,6 +18,7 @@ fn sized(nodes: SimNodes) -> Sim {
         kubelet_delay: Duration::from_millis(5),
         run_controllers: true,
         nodes,
+        ..SimOptions::default()
     })
 }
 

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::Shared;
 
 mod deployment;
-mod eck;
+pub(super) mod eck;
 mod kubelet;
 mod scheduler;
 mod statefulset;
@@ -99,9 +99,13 @@ pub fn spawn_all(client: kube::Client, shared: Arc<Shared>, cancel: Cancellation
             }
         });
     }
-    spawn(&cancel, kubelet::run(client.clone(), shared));
+    spawn(&cancel, kubelet::run(client.clone(), shared.clone()));
+    spawn(
+        &cancel,
+        super::elasticsearch::run_ticker(client.clone(), shared.clone()),
+    );
     spawn(&cancel, statefulset::run(client.clone()));
     spawn(&cancel, deployment::run(client.clone()));
-    spawn(&cancel, eck::es::run(client.clone()));
+    spawn(&cancel, eck::es::run(client.clone(), shared));
     spawn(&cancel, eck::kibana::run(client));
 }

@@ -1,6 +1,11 @@
 //! The Elasticsearch reconciler: renders and applies the owned objects, deletes StatefulSets of removed node sets,
 //! rolls outdated pods one at a time (a pod is deleted only when every expected pod exists and is Ready, so never
-//! fewer than count-1 pods of a node set are Ready), and writes the status through `/status` when it changes.
+//! fewer than count-1 pods of a node set are Ready, and only while the simulated Elasticsearch is green), and
+//! writes the status through `/status` when it changes. Health comes from the simulated Elasticsearch
+//! ([`crate::k8s::sim::elasticsearch`]; `unknown` while no node is Ready). A downscale first migrates data off
+//! the nodes to be removed, as ECK does: their names go into `cluster.routing.allocation.exclude._name`, the
+//! StatefulSets keep their replicas (phase `MigratingData`) until those nodes may go, then the pods are removed
+//! and the exclusion is reset to `none_excluded`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,24 +20,28 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
+use super::super::super::Shared;
 use super::super::util::{
     CtrlResult, apply_if_changed, delete_pod, is_code, is_ready, ordinal, owned_by, retry_soon,
 };
 use super::es_render::{self, EsView};
 use super::es_status::{self, Observed};
-use super::{CLUSTER_LABEL, MANAGER, STS_LABEL, TYPE_LABEL, es_resource};
+use super::{CLUSTER_LABEL, MANAGER, STS_LABEL, TYPE_LABEL, es_resource, http_certs};
+use crate::k8s::sim::elasticsearch::health::Health;
 
 struct Ctx {
     client: Client,
+    shared: Arc<Shared>,
 }
 
 /// Run the Elasticsearch controller until its streams end.
-pub async fn run(client: Client) {
+pub async fn run(client: Client, shared: Arc<Shared>) {
     let ar = es_resource();
     let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
     let sts: Api<StatefulSet> = Api::all(client.clone());
     let pods: Api<Pod> = Api::all(client.clone());
     let pod_ar = ar.clone();
+
     let pod_cfg = watcher::Config::default().labels(&format!("{TYPE_LABEL}=elasticsearch"));
     Controller::new_with(api, watcher::Config::default(), ar)
         .owns(sts, watcher::Config::default())
@@ -42,7 +51,7 @@ pub async fn run(client: Client) {
             Some(ObjectRef::new_with(&cluster, pod_ar.clone()).within(&ns))
         })
         .with_config(Config::default().debounce(Duration::from_millis(20)))
-        .run(reconcile, retry_soon, Arc::new(Ctx { client }))
+        .run(reconcile, retry_soon, Arc::new(Ctx { client, shared }))
         .for_each(|_| async {})
         .await;
 }
@@ -107,6 +116,39 @@ fn analyse(desired: &[(String, i64, StatefulSet)], pods: &[Pod]) -> Rollout {
     r
 }
 
+/// Pods that a downscale will remove: ordinals at or above their node set's count (while the StatefulSet
+/// still has more replicas), and every pod of a node set that was removed.
+fn leaving_nodes(
+    nodesets: &[Value],
+    existing: &[StatefulSet],
+    uid: &str,
+    es_name: &str,
+    live_pods: &[String],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for sts in existing.iter().filter(|s| owned_by(*s, uid)) {
+        let sname = sts.name_any();
+        let count = nodesets
+            .iter()
+            .find(|set| {
+                es_render::sts_name(
+                    es_name,
+                    set.get("name").and_then(Value::as_str).unwrap_or("default"),
+                ) == sname
+            })
+            .map_or(0, |set| {
+                set.get("count").and_then(Value::as_i64).unwrap_or(1)
+            });
+        for pod in live_pods {
+            if ordinal(pod, &sname).is_some_and(|i| i64::from(i) >= count) {
+                out.push(pod.clone());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 async fn reconcile(es: Arc<DynamicObject>, ctx: Arc<Ctx>) -> CtrlResult {
     if es.metadata.deletion_timestamp.is_some() {
         return Ok(Action::await_change());
@@ -155,6 +197,22 @@ async fn reconcile(es: Arc<DynamicObject>, ctx: Arc<Ctx>) -> CtrlResult {
             Err(e) => return Err(e.into()),
         }
     }
+    if view.http_scheme() == "https"
+        && secrets
+            .get_opt(&http_certs::internal_secret_name(&name))
+            .await?
+            .is_none()
+    {
+        let (public, internal) = http_certs::secrets(&view)?;
+        for body in [internal, public] {
+            let secret: Secret = serde_json::from_value(body)?;
+            match secrets.create(&PostParams::default(), &secret).await {
+                Ok(_) => {}
+                Err(e) if is_code(&e, 409) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
     let selector = ListParams::default().labels(&format!("{CLUSTER_LABEL}={name}"));
     let services: Api<Service> = Api::namespaced(client.clone(), &ns);
     let existing_svcs = services.list(&selector).await?.items;
@@ -173,21 +231,48 @@ async fn reconcile(es: Arc<DynamicObject>, ctx: Arc<Ctx>) -> CtrlResult {
 
     let sts_api: Api<StatefulSet> = Api::namespaced(client.clone(), &ns);
     let existing_sts = sts_api.list(&selector).await?.items;
+    let live_pods: Vec<String> = Api::<Pod>::namespaced(client.clone(), &ns)
+        .list(&selector)
+        .await?
+        .items
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| p.name_any())
+        .collect();
+    let leaving = leaving_nodes(nodesets, &existing_sts, &uid, &name, &live_pods);
+    let migrating =
+        !leaving.is_empty() && !ctx.shared.es.migrate(&ctx.shared, &ns, &name, &leaving);
+    if leaving.is_empty() {
+        ctx.shared.es.clear_exclusion(&ctx.shared, &ns, &name);
+    }
     let mut desired = Vec::new();
     for set in nodesets {
-        let body = es_render::statefulset(&view, set);
+        let mut body = es_render::statefulset(&view, set);
         let sname = body
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        let count = set.get("count").and_then(Value::as_i64).unwrap_or(1);
+        let mut count = set.get("count").and_then(Value::as_i64).unwrap_or(1);
         let current = existing_sts.iter().find(|s| s.name_any() == sname);
+        let current_replicas = current
+            .and_then(|s| s.spec.as_ref())
+            .and_then(|s| s.replicas);
+        if migrating
+            && let Some(held) = current_replicas.map(i64::from)
+            && held > count
+        {
+            count = held;
+            body["spec"]["replicas"] = json!(held);
+        }
         let applied = apply_if_changed(&sts_api, current, &sname, MANAGER, body).await?;
         desired.push((sname, count, applied));
     }
     for old in &existing_sts {
-        if owned_by(old, &uid) && !desired.iter().any(|(n, _, _)| *n == old.name_any()) {
+        if !migrating
+            && owned_by(old, &uid)
+            && !desired.iter().any(|(n, _, _)| *n == old.name_any())
+        {
             let _ = sts_api
                 .delete(&old.name_any(), &DeleteParams::default())
                 .await;
@@ -207,7 +292,11 @@ async fn reconcile(es: Arc<DynamicObject>, ctx: Arc<Ctx>) -> CtrlResult {
     let all_ready =
         pods.iter().all(is_ready) && r.missing.is_empty() && r.surplus.is_empty() && !r.pending_sts;
     let mut deleted = None;
+    let es_health = ctx.shared.es.health(&ctx.shared, &ns, &name);
+    let es_green = es_health.is_none_or(|h| h == Health::Green);
     if all_ready
+        && es_green
+        && !migrating
         && let Some(victim) = r
             .outdated
             .first()
@@ -227,10 +316,14 @@ async fn reconcile(es: Arc<DynamicObject>, ctx: Arc<Ctx>) -> CtrlResult {
         pending_sts: r.pending_sts,
         deleted: deleted.as_deref(),
         previous: &previous,
+        health: es_health.map(Health::as_str),
+        migrating: if migrating { &leaving } else { &[] },
     });
-    let ready = status["phase"] == "Ready";
+    let ready = status["phase"] == "Ready" && status["health"] == "green";
     write_status(client, &ns, &name, &previous, status).await?;
-    Ok(if ready {
+    Ok(if migrating {
+        Action::requeue(Duration::from_millis(300))
+    } else if ready {
         Action::requeue(Duration::from_secs(300))
     } else {
         Action::requeue(Duration::from_secs(2))

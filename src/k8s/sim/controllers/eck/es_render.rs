@@ -40,12 +40,12 @@ impl EsView<'_> {
         m
     }
 
-    fn meta(&self, name: &str) -> Value {
+    pub(super) fn meta(&self, name: &str) -> Value {
         json!({ "name": name, "namespace": self.ns, "labels": self.cluster_labels(), "ownerReferences": [self.owner()] })
     }
 
     /// Is TLS on the HTTP layer disabled (`spec.http.tls.selfSignedCertificate.disabled`)?
-    fn http_scheme(&self) -> &'static str {
+    pub(super) fn http_scheme(&self) -> &'static str {
         let disabled = self
             .obj
             .pointer("/spec/http/tls/selfSignedCertificate/disabled")

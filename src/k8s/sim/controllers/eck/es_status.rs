@@ -1,4 +1,5 @@
-//! ECK-style Elasticsearch status: phase (ApplyingChanges / Ready / Invalid), health (red / yellow / green),
+//! ECK-style Elasticsearch status: phase (ApplyingChanges / MigratingData / Ready / Invalid), health (from the
+//! simulated Elasticsearch: red / yellow / green, unknown while no node is ready),
 //! availableNodes, version (lowest running; spec.version once every pod runs it), observedGeneration, conditions
 //! with lastTransitionTime, and inProgressOperations (upscale, downscale, upgrade).
 
@@ -32,6 +33,10 @@ pub struct Observed<'a> {
     pub deleted: Option<&'a str>,
     /// Previous status.
     pub previous: &'a Value,
+    /// Health of the simulated Elasticsearch (None: no node is ready).
+    pub health: Option<&'a str>,
+    /// Nodes whose data is being migrated off before a downscale.
+    pub migrating: &'a [String],
 }
 
 fn condition(prev: &Value, ty: &str, ok: bool, message: &str, now: &str) -> Value {
@@ -68,12 +73,12 @@ pub fn compute(o: &Observed<'_>) -> Value {
     let up_to_date =
         o.outdated.is_empty() && o.missing.is_empty() && o.surplus.is_empty() && !o.pending_sts;
     let health = match (o.desired, ready) {
-        (0, _) => "unknown",
-        (_, 0) => "red",
-        (d, r) if r >= d && up_to_date => "green",
-        _ => "yellow",
+        (0, _) | (_, 0) => "unknown",
+        _ => o.health.unwrap_or("unknown"),
     };
-    let phase = if health == "green" {
+    let phase = if !o.migrating.is_empty() {
+        "MigratingData"
+    } else if ready >= o.desired && o.desired > 0 && up_to_date {
         "Ready"
     } else {
         "ApplyingChanges"
@@ -141,6 +146,7 @@ pub fn compute(o: &Observed<'_>) -> Value {
     let downscale: Vec<Value> = o
         .surplus
         .iter()
+        .chain(o.migrating.iter())
         .map(|n| json!({ "name": n, "shutdownStatus": "IN_PROGRESS" }))
         .collect();
     let upgrade: Vec<Value> = o

@@ -5,6 +5,7 @@
 pub mod es;
 mod es_render;
 mod es_status;
+pub mod http_certs;
 pub mod kibana;
 
 use kube::core::{ApiResource, GroupVersionKind};

@@ -1,0 +1,112 @@
+//! The portal's own Elasticsearch user: `esaas-portal` with the built-in `monitor` role, declared to ECK
+//! through `spec.auth.fileRealm` (Secret `<cluster>-esaas-portal-user`, type `kubernetes.io/basic-auth`, keys
+//! `username`, `password`, `roles`). Revoking the portal never touches the tenant's `elastic` user.
+//!
+//! Decision: the password is *derived*, not stored: HMAC-SHA256 of the portal's key
+//! (`ESAAS_ES_USER_KEY`) and the cluster id, base64url. It is stable across re-applies and portal restarts
+//! (same key, same id), differs per cluster, needs no Postgres column holding a credential (a database dump
+//! reveals nothing), and the inspector computes it without reading a Secret. Rotating the key rotates every
+//! portal password: the reconciler re-applies the Secrets, and the inspector re-applies a cluster's Secret
+//! itself when Elasticsearch refuses the derived password. Without a configured key a random one is made at
+//! start-up (fine for the simulated Kubernetes, which lives as long as the process).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+use uuid::Uuid;
+
+/// The user name.
+pub const USERNAME: &str = "esaas-portal";
+/// Its roles (comma-separated, as the file-realm Secret's `roles` key holds them).
+pub const ROLES: &str = "monitor";
+
+/// The Secret holding the portal user of a cluster.
+pub fn secret_name(cluster_name: &str) -> String {
+    format!("{cluster_name}-esaas-portal-user")
+}
+
+/// The key the passwords are derived from.
+#[derive(Clone)]
+pub struct PortalUserKey(SecretString);
+
+impl std::fmt::Debug for PortalUserKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PortalUserKey(<redacted>)")
+    }
+}
+
+impl PortalUserKey {
+    /// A configured key (at least 32 characters).
+    pub fn new(key: SecretString) -> Result<Self, String> {
+        if key.expose_secret().len() < 32 {
+            return Err("must be at least 32 characters".into());
+        }
+        Ok(Self(key))
+    }
+
+    /// A random key for this process.
+    pub fn random() -> Self {
+        let bytes: [u8; 32] = rand::random();
+        Self(SecretString::from(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// The portal user's password of cluster `cluster_id`.
+    pub fn password(&self, cluster_id: Uuid) -> PortalPassword {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose_secret().as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(b"esaas-portal-user:");
+        mac.update(cluster_id.as_bytes());
+        PortalPassword(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+}
+
+/// A portal user password (never printed by `Debug`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PortalPassword(String);
+
+impl PortalPassword {
+    /// A fixed password (render tests).
+    pub fn from_static(password: &str) -> Self {
+        Self(password.to_owned())
+    }
+
+    /// The password.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PortalPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PortalPassword(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_stable_per_cluster_and_key() {
+        let key = PortalUserKey::new(SecretString::from("k".repeat(32))).unwrap();
+        let a = Uuid::from_u128(1);
+        let b = Uuid::from_u128(2);
+        assert_eq!(key.password(a), key.password(a), "stable across re-applies");
+        assert_ne!(key.password(a), key.password(b), "different per cluster");
+        assert_ne!(
+            PortalUserKey::random().password(a),
+            key.password(a),
+            "different per key"
+        );
+        assert_eq!(key.password(a).expose().len(), 43, "256 bits, base64url");
+        assert!(!format!("{:?}", key.password(a)).contains(key.password(a).expose()));
+    }
+
+    #[test]
+    fn short_keys_are_refused() {
+        assert!(PortalUserKey::new(SecretString::from("short".to_owned())).is_err());
+        assert_eq!(secret_name("logs"), "logs-esaas-portal-user");
+    }
+}

@@ -1,0 +1,325 @@
+//! What a simulated Elasticsearch learns from the simulated Kubernetes store, read directly under its lock (no
+//! API round trip, so polling thousands of clusters stays cheap): the Elasticsearch resource (uid, version, node
+//! sets), its Ready pods as nodes (name, roles from the node set's `config.node.roles`, `node.attr.*`, heap half
+//! the memory limit, disk the data claim's size, IP, version label) and its users (the `elastic` password from
+//! `<name>-es-elastic-user`, file-realm users from `kubernetes.io/basic-auth` Secrets named in
+//! `spec.auth.fileRealm[].secretName`).
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::super::Shared;
+use super::super::controllers::eck::{CLUSTER_LABEL, STS_LABEL, VERSION_LABEL};
+use super::super::quantity;
+use super::model::{ALL_ROLES, Node, Users, short_id};
+
+/// The resource, its Ready pods and Secrets, as found in the store.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// metadata.uid of the Elasticsearch resource.
+    pub uid: String,
+    /// spec.version.
+    pub version: String,
+    /// Nodes (Ready pods).
+    pub nodes: Vec<Node>,
+    /// Users.
+    pub users: Users,
+}
+
+fn objects_in(sh: &Shared, plural: (&str, &str), ns: &str) -> Vec<Value> {
+    let Some(kind) = sh.registry.find(plural.0, "v1", plural.1) else {
+        return vec![];
+    };
+    let st = sh.lock();
+    st.kinds[kind]
+        .objects
+        .range((ns.to_string(), String::new())..)
+        .take_while(|((n, _), _)| n == ns)
+        .map(|(_, o)| o.clone())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|o| o.value())
+        .collect()
+}
+
+pub(in crate::k8s::sim) fn object(sh: &Shared, plural: (&str, &str), ns: &str, name: &str) -> Option<Value> {
+    let kind = sh.registry.find(plural.0, "v1", plural.1)?;
+    let stored = {
+        let st = sh.lock();
+        st.get(kind, &(ns.to_string(), name.to_string()))?.clone()
+    };
+    Some(stored.value())
+}
+
+fn pods_of(sh: &Shared, ns: &str, name: &str) -> Vec<Value> {
+    let Some(kind) = sh.registry.find("", "v1", "pods") else {
+        return vec![];
+    };
+    let stored: Vec<_> = {
+        let st = sh.lock();
+        st.kinds[kind]
+            .objects
+            .range((ns.to_string(), String::new())..)
+            .take_while(|((n, _), _)| n == ns)
+            .filter(|(_, o)| o.label(CLUSTER_LABEL) == Some(name))
+            .map(|(_, o)| o.clone())
+            .collect()
+    };
+    stored.into_iter().map(|o| o.value()).collect()
+}
+
+fn is_ready(pod: &Value) -> bool {
+    pod.pointer("/metadata/deletionTimestamp").is_none()
+        && pod
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            })
+}
+
+fn decode(secret: &Value, key: &str) -> Option<String> {
+    if let Some(s) = secret
+        .pointer(&format!("/stringData/{key}"))
+        .and_then(Value::as_str)
+    {
+        return Some(s.to_string());
+    }
+    let b64 = secret.pointer(&format!("/data/{key}"))?.as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// `node.roles` of a node set config (flat or nested); all roles when absent.
+pub fn roles(config: &Value) -> Vec<String> {
+    let list = config
+        .get("node.roles")
+        .or_else(|| config.pointer("/node/roles"));
+    let mut roles: Vec<String> = match list.and_then(Value::as_array) {
+        Some(items) => items
+            .iter()
+            .filter_map(|r| r.as_str().map(String::from))
+            .collect(),
+        None => ALL_ROLES.iter().map(|r| r.to_string()).collect(),
+    };
+    roles.sort();
+    roles.dedup();
+    roles
+}
+
+/// `node.attr.*` of a node set config (flat or nested).
+pub fn attributes(config: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(m) = config.as_object() {
+        for (k, v) in m {
+            if let Some(attr) = k.strip_prefix("node.attr.") {
+                out.insert(
+                    attr.to_string(),
+                    v.as_str().map_or_else(|| v.to_string(), String::from),
+                );
+            }
+        }
+    }
+    if let Some(m) = config.pointer("/node/attr").and_then(Value::as_object) {
+        for (k, v) in m {
+            out.insert(
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), String::from),
+            );
+        }
+    }
+    out
+}
+
+fn claim_bytes(nodeset: &Value) -> u64 {
+    let claims = nodeset
+        .get("volumeClaimTemplates")
+        .and_then(Value::as_array);
+    let claim = claims.and_then(|cs| {
+        cs.iter()
+            .find(|c| {
+                c.pointer("/metadata/name").and_then(Value::as_str) == Some("elasticsearch-data")
+            })
+            .or_else(|| cs.first())
+    });
+    claim
+        .and_then(|c| c.pointer("/spec/resources/requests/storage"))
+        .and_then(Value::as_str)
+        .and_then(quantity::parse)
+        .map_or(1 << 30, |b| b as u64)
+}
+
+fn node_of(sh: &Shared, es: &Value, uid: &str, version: &str, pod: &Value) -> Node {
+    let pod_name = pod
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let sts = pod
+        .pointer(&format!(
+            "/metadata/labels/{}",
+            STS_LABEL.replace('/', "~1")
+        ))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let es_name = es
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let nodeset = es
+        .pointer("/spec/nodeSets")
+        .and_then(Value::as_array)
+        .and_then(|sets| {
+            sets.iter().find(|s| {
+                s.get("name")
+                    .and_then(Value::as_str)
+                    .map(|n| format!("{es_name}-es-{n}"))
+                    .as_deref()
+                    == Some(sts)
+            })
+        })
+        .cloned()
+        .unwrap_or(Value::Null);
+    let config = nodeset.get("config").cloned().unwrap_or(Value::Null);
+    let container = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c["name"] == "elasticsearch")
+                .or_else(|| cs.first())
+        })
+        .cloned()
+        .unwrap_or(Value::Null);
+    let resource = |kind: &str, what: &str| {
+        container
+            .pointer(&format!("/resources/{kind}/{what}"))
+            .and_then(Value::as_str)
+            .and_then(quantity::parse)
+    };
+    let memory = resource("limits", "memory")
+        .or_else(|| resource("requests", "memory"))
+        .map_or(2u64 << 30, |b| b as u64);
+    let processors = resource("limits", "cpu")
+        .or_else(|| resource("requests", "cpu"))
+        .map_or((sh.nodes.cpu_millis / 1000).max(1) as u32, |c| {
+            c.ceil().max(1.0) as u32
+        });
+    let pod_version = pod
+        .pointer(&format!(
+            "/metadata/labels/{}",
+            VERSION_LABEL.replace('/', "~1")
+        ))
+        .and_then(Value::as_str)
+        .unwrap_or(version);
+    Node {
+        id: short_id(&format!("{uid}/{pod_name}")),
+        name: pod_name.to_string(),
+        roles: roles(&config),
+        attributes: attributes(&config),
+        ip: pod
+            .pointer("/status/podIP")
+            .and_then(Value::as_str)
+            .unwrap_or("127.0.0.1")
+            .to_string(),
+        version: pod_version.to_string(),
+        heap_max_bytes: memory / 2,
+        memory_bytes: memory,
+        disk_total_bytes: claim_bytes(&nodeset),
+        processors,
+        started_ms: super::now_ms(),
+    }
+}
+
+/// Read the resource `ns/name`, its Ready pods and its users; None when the resource does not exist.
+pub(crate) fn observe(sh: &Shared, ns: &str, name: &str) -> Option<Observed> {
+    let es = object(
+        sh,
+        ("elasticsearch.k8s.elastic.co", "elasticsearches"),
+        ns,
+        name,
+    )?;
+    if es.pointer("/metadata/deletionTimestamp").is_some() {
+        return None;
+    }
+    let uid = es
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let version = es
+        .pointer("/spec/version")
+        .and_then(Value::as_str)
+        .unwrap_or("8.15.0")
+        .to_string();
+    let mut nodes: Vec<Node> = pods_of(sh, ns, name)
+        .iter()
+        .filter(|p| is_ready(p))
+        .map(|p| node_of(sh, &es, &uid, &version, p))
+        .collect();
+    nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut users = Users::default();
+    if let Some(secret) = object(sh, ("", "secrets"), ns, &format!("{name}-es-elastic-user"))
+        && let Some(pw) = decode(&secret, "elastic")
+    {
+        users
+            .users
+            .insert("elastic".into(), (pw, vec!["superuser".into()]));
+    }
+    let realm = es
+        .pointer("/spec/auth/fileRealm")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if !realm.is_empty() {
+        let secrets = objects_in(sh, ("", "secrets"), ns);
+        for entry in realm {
+            let Some(secret_name) = entry.get("secretName").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(secret) = secrets
+                .iter()
+                .find(|s| s.pointer("/metadata/name").and_then(Value::as_str) == Some(secret_name))
+            else {
+                continue;
+            };
+            if secret.get("type").and_then(Value::as_str) != Some("kubernetes.io/basic-auth") {
+                continue;
+            }
+            let (Some(user), Some(pw)) = (decode(secret, "username"), decode(secret, "password"))
+            else {
+                continue;
+            };
+            let roles = decode(secret, "roles")
+                .map(|r| {
+                    r.split(',')
+                        .map(str::trim)
+                        .filter(|r| !r.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default();
+            users.users.insert(user, (pw, roles));
+        }
+    }
+    Some(Observed {
+        uid,
+        version,
+        nodes,
+        users,
+    })
+}
+
+/// Every Elasticsearch resource in the store: (namespace, name).
+pub(crate) fn all_resources(sh: &Shared) -> Vec<(String, String)> {
+    let Some(kind) = sh
+        .registry
+        .find("elasticsearch.k8s.elastic.co", "v1", "elasticsearches")
+    else {
+        return vec![];
+    };
+    let st = sh.lock();
+    st.kinds[kind].objects.keys().cloned().collect()
+}
