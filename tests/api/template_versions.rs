@@ -87,15 +87,15 @@ async fn the_form_and_the_api_start_a_template_on_the_same_version(pool: PgPool)
             ("node_sets.0.roles", "data"),
             ("node_sets.0.roles", "ingest"),
             ("node_sets.0.count", "3"),
-            ("node_sets.0.cpu_millis", "1000"),
-            ("node_sets.0.memory_mib", "2048"),
+            ("node_sets.0.cpu_cores", "1"),
+            ("node_sets.0.memory_gib", "2"),
             ("node_sets.0.storage_gib", "10"),
             ("node_sets.0.storage_class", ""),
             ("node_sets.0.attributes", ""),
             ("kibana.enabled", "on"),
             ("kibana.count", "1"),
-            ("kibana.cpu_millis", "500"),
-            ("kibana.memory_mib", "1024"),
+            ("kibana.cpu_cores", "0.5"),
+            ("kibana.memory_gib", "1"),
         ];
         let r = web
             .post(api.app.url("/t/acme/clusters/new"))

@@ -50,8 +50,8 @@ const TENANT_ROUTES: &[Route] = &[
         "/t/{tenant}/clusters/{name}/resize",
         &[
             ("node_set", "default"),
-            ("cpu_millis", "2000"),
-            ("memory_mib", "4096"),
+            ("cpu_cores", "2"),
+            ("memory_gib", "4"),
             ("storage_gib", "20"),
             ("step", "confirm"),
         ],
@@ -87,6 +87,12 @@ const TENANT_ROUTES: &[Route] = &[
         &[],
     ),
     ("POST", "/t/{tenant}/clusters/{name}/credentials", &[]),
+    ("GET", "/t/{tenant}/clusters/{name}/elasticsearch", &[]),
+    (
+        "POST",
+        "/t/{tenant}/clusters/{name}/indices/{index}/replicas",
+        &[("replicas", "0")],
+    ),
     ("GET", "/t/{tenant}/audit", &[]),
     ("GET", "/t/{tenant}/quota", &[]),
     ("GET", "/t/{tenant}/members", &[]),
@@ -180,7 +186,7 @@ fn the_table_lists_every_tenant_route_of_the_router() {
         missing.is_empty() && stale.is_empty(),
         "tenant routes not in TENANT_ROUTES: {missing:?}; in the table but not the router: {stale:?}"
     );
-    assert_eq!(router.len(), 28);
+    assert_eq!(router.len(), 30);
 }
 
 /// What must not change in tenant `acme` while an outsider probes it.
@@ -294,6 +300,7 @@ impl Probe {
             .replace("{name}", "logs")
             .replace("{operation}", &self.operation_id.to_string())
             .replace("{user_id}", &self.owner_id.to_string())
+            .replace("{index}", "logs-2026.12.01")
     }
 
     /// Send one probe and assert a 404 that says nothing about acme's cluster.
@@ -342,7 +349,7 @@ async fn own_tenant_slug_with_another_tenants_ids_gets_404(pool: PgPool) {
         p.expect_404(method, &path, body).await;
         probed += 1;
     }
-    assert_eq!(probed, 20);
+    assert_eq!(probed, 22);
     // acme's operation under a cluster name globex does have is not found either.
     let owned = crate::three_nodes_form("mine", "3");
     let (status, _) = p
