@@ -89,10 +89,10 @@ pub async fn create_index(
         .await
         .expect("elastic user Secret");
     let password = secret.data.expect("data")["elastic"].0.clone();
-    let basic = base64::engine::general_purpose::STANDARD.encode(
-        [b"elastic:".as_slice(), password.as_slice()].concat(),
-    );
-    let body = json!({ "settings": { "number_of_shards": shards, "number_of_replicas": replicas } });
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode([b"elastic:".as_slice(), password.as_slice()].concat());
+    let body =
+        json!({ "settings": { "number_of_shards": shards, "number_of_replicas": replicas } });
     let request = http::Request::put(format!("/{index}"))
         .header("authorization", format!("Basic {basic}"))
         .header("content-type", "application/json")

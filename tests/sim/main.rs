@@ -12,9 +12,9 @@ mod exposure;
 mod gc;
 mod kubectl;
 mod patch;
-mod portforward;
 #[path = "../common/poll.rs"]
 mod poll;
+mod portforward;
 #[path = "../common/ready_watch.rs"]
 mod ready_watch;
 mod selectors;

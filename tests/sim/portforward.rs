@@ -78,12 +78,20 @@ async fn port_forward_reaches_each_cluster_over_https() {
         tls: true,
     };
     let client = connector.elastic_client(&address).await.unwrap();
-    let health = client.health().await.expect("health through the port-forward");
+    let health = client
+        .health()
+        .await
+        .expect("health through the port-forward");
     assert_eq!(health.cluster_name, "logs");
     assert_eq!(health.number_of_nodes, 2);
     assert_eq!(health.active_shards, 4, "{health:?}");
     // The same connection carries further requests (keep-alive through the forwarded stream).
-    let forwards = || sim.request_counts().get("portforward").copied().unwrap_or(0);
+    let forwards = || {
+        sim.request_counts()
+            .get("portforward")
+            .copied()
+            .unwrap_or(0)
+    };
     let opened = forwards();
     assert!(opened >= 1, "{:?}", sim.request_counts());
     let shards = client.cat_shards().await.unwrap();
@@ -94,7 +102,12 @@ async fn port_forward_reaches_each_cluster_over_https() {
 
     // The portal's own user has no credentials in this bare cluster (its file-realm Secret is the engine's
     // doing): Elasticsearch itself refuses it, through the same path.
-    let refused = connector.portal_client(&address).await.unwrap().health().await;
+    let refused = connector
+        .portal_client(&address)
+        .await
+        .unwrap()
+        .health()
+        .await;
     assert!(
         matches!(refused, Err(EsError::Authentication { .. })),
         "{refused:?}"
@@ -146,10 +159,15 @@ async fn port_forward_reaches_each_cluster_over_https() {
 
     // Ports with nothing behind them answer on the error channel, as the kubelet does.
     let pods: Api<Pod> = Api::namespaced(target.client.clone(), ns);
-    let mut forwarder = pods.portforward("logs-es-default-0", &[9300]).await.unwrap();
+    let mut forwarder = pods
+        .portforward("logs-es-default-0", &[9300])
+        .await
+        .unwrap();
     let error = forwarder.take_error(9300).unwrap().await;
     assert!(
-        error.as_deref().is_some_and(|e| e.contains("connection refused")),
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("connection refused")),
         "{error:?}"
     );
     // A pod that does not exist is a 404 from the API server.

@@ -69,7 +69,7 @@ fn requested_ports(query: Option<&str>) -> Result<Vec<u16>, String> {
     Ok(ports)
 }
 
-fn header<'a>(req: &'a Request, name: http::header::HeaderName) -> &'a str {
+fn header(req: &Request, name: http::header::HeaderName) -> &str {
     req.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -259,8 +259,9 @@ fn tls_config(sh: &Shared, ns: &str, cluster: &str) -> Option<Arc<rustls::Server
             .and_then(Value::as_str)
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
     };
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(&field("tls.crt")?).collect::<Result<_, _>>().ok()?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&field("tls.crt")?)
+        .collect::<Result<_, _>>()
+        .ok()?;
     let key = PrivateKeyDer::from_pem_slice(&field("tls.key")?).ok()?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
@@ -366,10 +367,7 @@ mod tests {
             requested_ports(Some("&ports=80%2C1234")),
             Ok(vec![80, 1234])
         );
-        assert_eq!(
-            requested_ports(Some("ports=1&ports=2")),
-            Ok(vec![1, 2])
-        );
+        assert_eq!(requested_ports(Some("ports=1&ports=2")), Ok(vec![1, 2]));
         assert!(requested_ports(None).is_err());
         assert!(requested_ports(Some("ports=0")).is_err());
         assert!(requested_ports(Some("ports=http")).is_err());

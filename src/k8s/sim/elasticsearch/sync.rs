@@ -44,7 +44,12 @@ fn objects_in(sh: &Shared, plural: (&str, &str), ns: &str) -> Vec<Value> {
         .collect()
 }
 
-pub(in crate::k8s::sim) fn object(sh: &Shared, plural: (&str, &str), ns: &str, name: &str) -> Option<Value> {
+pub(in crate::k8s::sim) fn object(
+    sh: &Shared,
+    plural: (&str, &str),
+    ns: &str,
+    name: &str,
+) -> Option<Value> {
     let kind = sh.registry.find(plural.0, "v1", plural.1)?;
     let stored = {
         let st = sh.lock();
