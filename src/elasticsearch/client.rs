@@ -358,9 +358,12 @@ mod tests {
 
     use super::*;
 
+    /// A scripted answer: status, headers, body.
+    type Answer = (u16, Vec<(&'static str, &'static str)>, &'static str);
+
     /// A transport answering from a script, recording what it was sent.
     struct Scripted {
-        answers: Mutex<Vec<(u16, Vec<(&'static str, &'static str)>, &'static str)>>,
+        answers: Mutex<Vec<Answer>>,
         seen: Mutex<Vec<(String, Option<String>)>>,
     }
 
@@ -392,9 +395,7 @@ mod tests {
 
     const ES: (&str, &str) = ("X-elastic-product", "Elasticsearch");
 
-    fn client(
-        answers: Vec<(u16, Vec<(&'static str, &'static str)>, &'static str)>,
-    ) -> (EsClient, Arc<Scripted>) {
+    fn client(answers: Vec<Answer>) -> (EsClient, Arc<Scripted>) {
         let t = Arc::new(Scripted {
             answers: Mutex::new(answers),
             seen: Mutex::new(Vec::new()),

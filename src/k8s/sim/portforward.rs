@@ -69,7 +69,7 @@ fn requested_ports(query: Option<&str>) -> Result<Vec<u16>, String> {
     Ok(ports)
 }
 
-fn header<'a>(req: &'a Request, name: http::header::HeaderName) -> &'a str {
+fn header(req: &Request, name: http::header::HeaderName) -> &str {
     req.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())

@@ -276,10 +276,7 @@ pub fn section(
 ) -> EsSection {
     let now = Utc::now();
     let s = inspection.snapshot;
-    let sort = match query.sort.as_deref() {
-        Some(s @ ("health" | "docs" | "size")) => s,
-        _ => "name",
-    };
+    let sort = query.sort.as_deref().unwrap_or("name");
     let desc = query.dir.as_deref() == Some("desc");
     let dir = if desc { "desc" } else { "asc" };
     let shards_index = query.index.clone().unwrap_or_default();

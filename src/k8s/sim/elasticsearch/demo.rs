@@ -29,7 +29,7 @@ pub fn step(c: &mut Cluster) {
         let name = old.remove(0);
         super::allocator::delete_index(c, &name);
     }
-    if c.seq % 5 == 0 {
+    if c.seq.is_multiple_of(5) {
         super::rest::search_docs(c, "logs-*");
     }
 }

@@ -26,7 +26,7 @@ fn iso(ms: u64) -> String {
 }
 
 fn time_text(ms: u64) -> String {
-    if ms >= 60_000 && ms % 60_000 == 0 {
+    if ms >= 60_000 && ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
     } else if ms >= 1000 {
         format!("{}s", super::settings::one_decimal(ms as f64 / 1000.0))

@@ -58,9 +58,12 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Clusters by (namespace, name): the resource's uid and the cluster.
+type ClusterMap = HashMap<(String, String), (String, Arc<Mutex<Cluster>>)>;
+
 /// The simulated Elasticsearch clusters of one simulated Kubernetes.
 pub struct Clusters {
-    by_key: Mutex<HashMap<(String, String), (String, Arc<Mutex<Cluster>>)>>,
+    by_key: Mutex<ClusterMap>,
     recovery_bytes_per_sec: AtomicU64,
     demo: AtomicBool,
 }

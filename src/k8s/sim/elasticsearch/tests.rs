@@ -61,7 +61,7 @@ fn states(c: &Cluster, index: &str) -> Vec<(u32, bool, ShardState, Option<String
             )
         })
         .collect();
-    v.sort_by(|a, b| (a.0, !a.1).cmp(&(b.0, !b.1)));
+    v.sort_by_key(|a| (a.0, !a.1));
     v
 }
 

@@ -65,7 +65,7 @@ pub fn wait_deadline(req: &Req) -> Option<tokio::time::Instant> {
         "wait_for_no_initializing_shards",
         "wait_for_active_shards",
     ];
-    if !req.segs.first().is_some_and(|s| s == "_cluster")
+    if req.segs.first().is_none_or(|s| s != "_cluster")
         || !waits.iter().any(|w| req.q.contains_key(*w))
     {
         return None;
@@ -388,6 +388,9 @@ fn apply(
     applied
 }
 
+/// Flattened settings of one scope: `(key, value)`, `None` for a reset (`null`).
+type SettingChanges = Vec<(String, Option<String>)>;
+
 /// `PUT /_cluster/settings`.
 pub fn put_settings(c: &mut Cluster, req: &Req) -> Reply {
     let body = match req.json() {
@@ -402,8 +405,7 @@ pub fn put_settings(c: &mut Cluster, req: &Req) -> Reply {
         }
         Err(r) => return r,
     };
-    let mut changes: [(&str, Vec<(String, Option<String>)>); 2] =
-        [("persistent", vec![]), ("transient", vec![])];
+    let mut changes: [(&str, SettingChanges); 2] = [("persistent", vec![]), ("transient", vec![])];
     for (scope, list) in changes.iter_mut() {
         if let Some(v) = body.get(*scope) {
             flatten("", v, list);
