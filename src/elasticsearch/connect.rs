@@ -1,7 +1,8 @@
 //! [`Connector`]: from "cluster `logs` of tenant `acme`" to an [`EsClient`], with the transport chosen by
 //! where the portal runs ([`TransportMode`], from `ESAAS_ES_TRANSPORT`) and the user chosen by the caller:
-//! the portal's own `monitor` user for reading, or `elastic` (read from ECK's Secret at that moment) for
-//! the few audited changes the portal makes.
+//! the portal's own user (`esaas-portal`, least privilege: reading plus the replicas fix) for everything the
+//! portal does, or the tenant's `elastic` (read from ECK's Secret at that moment) for tools and tests that act
+//! as the tenant.
 
 use std::sync::Arc;
 
@@ -186,7 +187,7 @@ impl Connector {
         )))
     }
 
-    /// A client logging in as the portal's own `monitor` user.
+    /// A client logging in as the portal's own user `esaas-portal` (role `esaas_portal`).
     pub async fn portal_client(&self, cluster: &ClusterAddress) -> Result<EsClient, EsError> {
         let credentials = Credentials {
             username: portal_user::USERNAME.to_owned(),

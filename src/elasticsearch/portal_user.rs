@@ -1,6 +1,13 @@
-//! The portal's own Elasticsearch user: `esaas-portal` with the built-in `monitor` role, declared to ECK
-//! through `spec.auth.fileRealm` (Secret `<cluster>-esaas-portal-user`, type `kubernetes.io/basic-auth`, keys
-//! `username`, `password`, `roles`). Revoking the portal never touches the tenant's `elastic` user.
+//! The portal's own Elasticsearch user: `esaas-portal` with the role `esaas_portal`, declared to ECK through
+//! `spec.auth.fileRealm` (Secret `<cluster>-esaas-portal-user`, type `kubernetes.io/basic-auth`, keys
+//! `username`, `password`, `roles`) and the role itself through `spec.auth.roles` (the same Secret's
+//! `roles.yml` key). Revoking the portal never touches the tenant's `elastic` user.
+//!
+//! Least privilege: the role grants the cluster privilege `monitor` (health, nodes, stats, allocation
+//! explain, cluster settings read) and, on every index, `monitor` and `view_index_metadata` (reading) plus the
+//! one change the portal makes itself, the action `indices:admin/settings/update` (the replicas fix). It
+//! cannot create, delete, read or write documents, change cluster settings or manage security. Issues that
+//! need more widen [`ROLE_DEFINITION`], and the reconciler re-applies it to every cluster.
 //!
 //! Decision: the password is *derived*, not stored: HMAC-SHA256 of the portal's key
 //! (`ESAAS_ES_USER_KEY`) and the cluster id, base64url. It is stable across re-applies and portal restarts
@@ -20,7 +27,17 @@ use uuid::Uuid;
 /// The user name.
 pub const USERNAME: &str = "esaas-portal";
 /// Its roles (comma-separated, as the file-realm Secret's `roles` key holds them).
-pub const ROLES: &str = "monitor";
+pub const ROLES: &str = "esaas_portal";
+
+/// The `roles.yml` defining [`ROLES`] (the Secret's `roles.yml` key, named in `spec.auth.roles`).
+pub const ROLE_DEFINITION: &str = "\
+esaas_portal:
+  cluster: [\"monitor\"]
+  indices:
+    - names: [\"*\"]
+      privileges: [\"monitor\", \"view_index_metadata\", \"indices:admin/settings/update\"]
+      allow_restricted_indices: false
+";
 
 /// The Secret holding the portal user of a cluster.
 pub fn secret_name(cluster_name: &str) -> String {

@@ -13,6 +13,7 @@ mod credentials_wait;
 mod docs;
 mod elasticsearch;
 mod idempotency;
+mod kubeconfig_mode;
 mod live_cluster;
 mod pagination;
 mod partial_changes;

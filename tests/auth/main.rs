@@ -14,7 +14,6 @@ mod lockout;
 mod login;
 mod metrics;
 mod nul_input;
-mod portal_process;
 mod request_ids;
 mod server_logs;
 mod sessions;

@@ -6,7 +6,7 @@
 use sqlx::PgPool;
 
 use super::common::input_value;
-use super::portal_process::Portal;
+use crate::common::portal_process::Portal;
 
 #[sqlx::test]
 async fn json_logs_carry_no_secrets(pool: PgPool) {

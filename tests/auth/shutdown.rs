@@ -8,7 +8,7 @@ use axum::Router;
 use axum::routing::get;
 use sqlx::PgPool;
 
-use super::portal_process::Portal;
+use crate::common::portal_process::Portal;
 
 #[tokio::test]
 async fn a_request_in_flight_is_answered_before_the_server_stops() {

@@ -1,18 +1,20 @@
 //! `esaas serve` refuses to start against a Kubernetes without the ECK custom resource definitions: the
-//! kubeconfig path (`ESAAS_KUBE=kubeconfig`) against the simulated API served over HTTPS on loopback, which
-//! serves no `CustomResourceDefinition`s, so the ECK ones are missing there as on a bare cluster.
+//! kubeconfig path (`ESAAS_KUBE=kubeconfig`) against the simulated API served over HTTPS on loopback, made
+//! without ECK (`eck_installed: false`), so the ECK definitions are missing there as on a bare cluster. (With
+//! ECK installed the same binary starts: `tests/api/kubeconfig_mode.rs`.)
 
 use std::time::Duration;
 
 use esaas::k8s::sim::{Sim, SimOptions};
 use sqlx::PgPool;
 
-use super::portal_process::database_url;
+use crate::common::portal_process::database_url;
 
 #[sqlx::test]
 async fn serve_refuses_a_cluster_without_the_eck_crds(pool: PgPool) {
     let sim = Sim::new(SimOptions {
         run_controllers: false,
+        eck_installed: false,
         ..SimOptions::default()
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod poll;
+pub mod portal_process;
 
 use std::net::SocketAddr;
 

@@ -64,3 +64,75 @@ async fn kube_discovery_finds_custom_resources() {
     assert_eq!(caps.scope, Scope::Namespaced);
     assert!(d.groups().any(|g| g.name() == "kibana.k8s.elastic.co"));
 }
+
+/// ECK's CustomResourceDefinitions can be read as kube-rs types (what `esaas serve` checks in kubeconfig
+/// mode), Established, with the names and scope the served kinds have; a cluster without ECK serves neither
+/// the definitions nor the kinds.
+#[tokio::test]
+async fn the_eck_definitions_are_served_when_eck_is_installed() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let sim = api_only();
+    let crds: kube::Api<CustomResourceDefinition> = kube::Api::all(sim.client());
+    let es = crds
+        .get("elasticsearches.elasticsearch.k8s.elastic.co")
+        .await
+        .unwrap();
+    assert_eq!(es.spec.group, "elasticsearch.k8s.elastic.co");
+    assert_eq!(es.spec.names.kind, "Elasticsearch");
+    assert_eq!(es.spec.names.short_names, Some(vec!["es".to_owned()]));
+    assert_eq!(es.spec.scope, "Namespaced");
+    assert_eq!(es.spec.versions[0].name, "v1");
+    assert!(
+        es.spec.versions[0]
+            .subresources
+            .as_ref()
+            .unwrap()
+            .status
+            .is_some()
+    );
+    let conditions = es.status.unwrap().conditions.unwrap();
+    assert!(
+        conditions
+            .iter()
+            .any(|c| c.type_ == "Established" && c.status == "True"),
+        "{conditions:?}"
+    );
+    let names: Vec<String> = crds
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|c| c.metadata.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "elasticsearches.elasticsearch.k8s.elastic.co",
+            "kibanas.kibana.k8s.elastic.co"
+        ]
+    );
+
+    let bare = esaas::k8s::sim::Sim::new(esaas::k8s::sim::SimOptions {
+        run_controllers: false,
+        eck_installed: false,
+        ..esaas::k8s::sim::SimOptions::default()
+    });
+    let crds: kube::Api<CustomResourceDefinition> = kube::Api::all(bare.client());
+    assert!(
+        crds.list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let (code, _) = raw(
+        &bare,
+        "GET",
+        "/apis/elasticsearch.k8s.elastic.co/v1",
+        "",
+        "",
+    )
+    .await;
+    assert_eq!(code, 404);
+}

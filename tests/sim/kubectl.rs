@@ -132,6 +132,15 @@ async fn kubectl_get_apply_watch_delete() {
         assert!(out.contains(needle), "missing {needle} in:\n{out}");
     }
 
+    // ECK's definitions are installed, as `kubectl get crd` shows.
+    let (ok, out) = kubectl(d, &["get", "crd"]).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("elasticsearches.elasticsearch.k8s.elastic.co")
+            && out.contains("kibanas.kibana.k8s.elastic.co"),
+        "{out}"
+    );
+
     let (ok, out) = kubectl(d, &["get", "es", "quickstart", "-o", "yaml"]).await;
     assert!(ok, "{out}");
     let doc: Value = serde_yaml::from_str(&out).expect("yaml");

@@ -48,9 +48,12 @@ pub struct Auth {
     /// `roles`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub file_realm: Vec<SecretSource>,
+    /// Secrets whose `roles.yml` defines custom roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<SecretSource>,
 }
 
-/// `spec.auth.fileRealm[]`: a Secret by name.
+/// `spec.auth.fileRealm[]` and `spec.auth.roles[]`: a Secret by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretSource {

@@ -14,9 +14,10 @@
 //!   roll the nodes one at a time. Kibana is not restarted. The reconciler must pass the cluster's *latest*
 //!   restart trigger on every render (not only during the restart operation): dropping it would change the
 //!   pod templates and restart the cluster again.
-//! - The portal's own Elasticsearch user (`esaas-portal`, role `monitor`) is a `kubernetes.io/basic-auth`
-//!   Secret `<cluster>-esaas-portal-user` declared in `spec.auth.fileRealm`; its password comes in the
-//!   context (derived by `elasticsearch::portal_user`), so rendering stays pure and deterministic.
+//! - The portal's own Elasticsearch user (`esaas-portal`, role `esaas_portal`) is a `kubernetes.io/basic-auth`
+//!   Secret `<cluster>-esaas-portal-user` declared in `spec.auth.fileRealm`; the same Secret's `roles.yml`
+//!   defines the role and is named in `spec.auth.roles`. The password comes in the context (derived by
+//!   `elasticsearch::portal_user`), so rendering stays pure and deterministic.
 //! - Kibana connects through `elasticsearchRef` to the Elasticsearch of the same name and uses the same
 //!   version and HTTP TLS setting. When the spec has no Kibana, `kibana` is `None` and the reconciler
 //!   deletes any existing Kibana of that name.
@@ -124,6 +125,10 @@ pub fn render_portal_user(ctx: &RenderContext) -> Secret {
             "roles".to_owned(),
             ByteString(portal_user::ROLES.as_bytes().to_vec()),
         ),
+        (
+            "roles.yml".to_owned(),
+            ByteString(portal_user::ROLE_DEFINITION.as_bytes().to_vec()),
+        ),
     ]);
     Secret {
         metadata: ObjectMeta {
@@ -151,6 +156,9 @@ fn render_elasticsearch(ctx: &RenderContext, spec: &ClusterSpec) -> Elasticsearc
             http: Some(HttpConfig::with_tls(spec.http_tls)),
             auth: Some(Auth {
                 file_realm: vec![SecretSource {
+                    secret_name: portal_user::secret_name(&ctx.cluster_name),
+                }],
+                roles: vec![SecretSource {
                     secret_name: portal_user::secret_name(&ctx.cluster_name),
                 }],
             }),

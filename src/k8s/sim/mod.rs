@@ -32,6 +32,7 @@ mod quantity;
 mod read;
 mod registry;
 mod render;
+mod seed;
 mod selector;
 mod status;
 mod store;
@@ -46,7 +47,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 pub use elasticsearch::EsUnreachable;
@@ -66,6 +66,9 @@ pub struct SimOptions {
     pub nodes: SimNodes,
     /// Run the simulated Elasticsearch demo load ([`Sim::set_es_demo`]). Default false.
     pub es_demo: bool,
+    /// ECK is installed: its kinds are served and their CustomResourceDefinitions can be read, as after
+    /// installing ECK's CRDs. Default true; false gives a bare cluster (no ECK kinds, no definitions).
+    pub eck_installed: bool,
 }
 
 impl Default for SimOptions {
@@ -75,6 +78,7 @@ impl Default for SimOptions {
             run_controllers: true,
             nodes: SimNodes::default(),
             es_demo: false,
+            eck_installed: true,
         }
     }
 }
@@ -195,7 +199,7 @@ impl Sim {
     /// Build the store (with namespaces `default`, `kube-system`, `kube-public` and the simulated nodes) and, when
     /// `run_controllers` is set and a tokio runtime is current, spawn the simulated controllers on it.
     pub fn new(opts: SimOptions) -> Sim {
-        let registry = Registry::standard();
+        let registry = Registry::standard(opts.eck_installed);
         let events_kind = registry.find("", "v1", "events");
         let state = State::new(registry.len(), events_kind);
         let (rv_tx, _) = tokio::sync::watch::channel(state.rv);
@@ -216,7 +220,7 @@ impl Sim {
             controllers: Mutex::new(None),
             es: elasticsearch::Clusters::default(),
         });
-        seed(&shared);
+        seed::seed(&shared);
         shared.es.set_demo(opts.es_demo);
         let sim = Sim {
             shared,
@@ -265,7 +269,7 @@ impl Sim {
             *st = State::new(self.shared.registry.len(), events_kind);
             st.log_cap = cap;
         }
-        seed(&self.shared);
+        seed::seed(&self.shared);
         self.shared.restarts.send_modify(|n| *n += 1);
         let running = self
             .shared
@@ -438,44 +442,5 @@ impl Sim {
     /// The registry of served resource kinds.
     pub fn registry(&self) -> &Registry {
         &self.shared.registry
-    }
-}
-
-/// Namespaces and nodes every cluster starts with.
-fn seed(sh: &Shared) {
-    let reg = &sh.registry;
-    let create = |plural: &str, body: serde_json::Value| {
-        if let Some(kind) = reg.find("", "v1", plural) {
-            let w = admission::WriteReq {
-                kind,
-                ns: None,
-                manager: "esaas-sim".into(),
-                dry_run: false,
-                status_sub: false,
-            };
-            if let Err(e) = write::create(sh, &w, body) {
-                tracing::warn!("seeding simulated Kubernetes: {e}");
-            }
-        }
-    };
-    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        create("namespaces", json!({ "metadata": { "name": ns } }));
-    }
-    let cpu = format!("{}m", sh.nodes.cpu_millis);
-    let memory = format!("{}Mi", sh.nodes.memory_mib);
-    for node in sh.nodes.names() {
-        create(
-            "nodes",
-            json!({
-                "metadata": { "name": node, "labels": { "kubernetes.io/hostname": node, "kubernetes.io/os": "linux" } },
-                "spec": {},
-                "status": {
-                    "capacity": { "cpu": cpu, "memory": memory, "pods": "110" },
-                    "allocatable": { "cpu": cpu, "memory": memory, "pods": "110" },
-                    "conditions": [{ "type": "Ready", "status": "True", "reason": "KubeletReady", "lastTransitionTime": meta::now() }],
-                    "nodeInfo": { "kubeletVersion": "v1.33.0-esaas-sim", "osImage": "simulated", "architecture": "amd64", "operatingSystem": "linux" }
-                }
-            }),
-        );
     }
 }

@@ -99,8 +99,10 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The kinds of the contract: core/v1, apps/v1, networking, policy, plus the ECK custom resources.
-    pub fn standard() -> Self {
+    /// The kinds of the contract: core/v1, apps/v1, networking, policy, apiextensions (CustomResourceDefinition),
+    /// plus the ECK custom resources when `eck_installed` (a cluster without ECK serves neither its kinds nor
+    /// its definitions).
+    pub fn standard(eck_installed: bool) -> Self {
         let mut r = Registry {
             kinds: vec![
                 builtin("", "Namespace", "namespaces", &["ns"], false, true),
@@ -144,8 +146,19 @@ impl Registry {
                     true,
                     true,
                 ),
+                builtin(
+                    "apiextensions.k8s.io",
+                    "CustomResourceDefinition",
+                    "customresourcedefinitions",
+                    &["crd", "crds"],
+                    false,
+                    true,
+                ),
             ],
         };
+        if !eck_installed {
+            return r;
+        }
         r.register(ResourceKind::custom_resource(
             "elasticsearch.k8s.elastic.co",
             "v1",

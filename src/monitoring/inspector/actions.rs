@@ -2,9 +2,8 @@
 //! the health explanation offers when replicas cannot be assigned). Role-checked (owners, admins and
 //! members; not viewers) and audited (`cluster.index_replicas`, before and after), like every change.
 //!
-//! Least-privilege gap, to narrow later: the portal's own user has only `monitor`, so this call logs in as
-//! `elastic` (password read from ECK's `<name>-es-elastic-user` Secret at that moment, never stored). A later
-//! issue should give the portal user a role with `manage` on indices' settings only, and use it here.
+//! It logs in as the portal's own user, whose role grants this one index action besides reading
+//! (`elasticsearch::portal_user`), never as the tenant's `elastic`.
 
 use serde::Serialize;
 use serde_json::json;
@@ -82,7 +81,7 @@ pub async fn set_replicas(
     let address = repo::address(&state.db, cluster.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let client = state.es.elastic_client(&address).await.map_err(app_error)?;
+    let client = state.es.portal_client(&address).await.map_err(app_error)?;
     let before = client
         .index_settings(index)
         .await

@@ -1,4 +1,4 @@
-//! The inspector: polls each live cluster's Elasticsearch (as the portal's own `monitor` user) and keeps
+//! The inspector: polls each live cluster's Elasticsearch (as the portal's own user `esaas-portal`) and keeps
 //! the latest snapshot in Postgres (`es_inspections`), so the dashboard and the API read Postgres only, stay
 //! fast, and keep showing the last known data, with the reason, while Elasticsearch cannot be reached.
 //!

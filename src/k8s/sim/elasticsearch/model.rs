@@ -286,6 +286,8 @@ impl Index {
 pub struct Users {
     /// username -> (password, roles).
     pub users: BTreeMap<String, (String, Vec<String>)>,
+    /// Custom roles (from `spec.auth.roles`), by name.
+    pub roles: BTreeMap<String, super::auth::RoleDef>,
 }
 
 /// Per node load counters (moved by indexing and search, decaying over time).

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::super::Shared;
 use super::super::controllers::eck::{CLUSTER_LABEL, STS_LABEL, VERSION_LABEL};
 use super::super::quantity;
+use super::auth::RoleDef;
 use super::model::{ALL_ROLES, Node, Users, short_id};
 
 /// The resource, its Ready pods and Secrets, as found in the store.
@@ -309,12 +310,39 @@ pub(crate) fn observe(sh: &Shared, ns: &str, name: &str) -> Option<Observed> {
             users.users.insert(user, (pw, roles));
         }
     }
+    users.roles = custom_roles(sh, ns, &es);
     Some(Observed {
         uid,
         version,
         nodes,
         users,
     })
+}
+
+/// The custom roles of `spec.auth.roles[].secretName` (key `roles.yml`, as ECK reads it). A Secret that is
+/// missing or does not parse adds no role (ECK reports it in events; the users keep their other roles).
+fn custom_roles(sh: &Shared, ns: &str, es: &Value) -> BTreeMap<String, RoleDef> {
+    let mut roles = BTreeMap::new();
+    let sources = es
+        .pointer("/spec/auth/roles")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for source in sources {
+        let Some(secret_name) = source.get("secretName").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(yaml) = object(sh, ("", "secrets"), ns, secret_name)
+            .and_then(|secret| decode(&secret, "roles.yml"))
+        else {
+            continue;
+        };
+        match RoleDef::parse_file(&yaml) {
+            Ok(defined) => roles.extend(defined),
+            Err(e) => tracing::warn!(secret = secret_name, error = %e, "roles.yml does not parse"),
+        }
+    }
+    roles
 }
 
 /// Every Elasticsearch resource in the store: (namespace, name).

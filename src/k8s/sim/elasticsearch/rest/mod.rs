@@ -417,7 +417,7 @@ fn answer(c: &mut Cluster, req: &Req, authorization: Option<&str>) -> (Reply, bo
     };
     let r = route(req);
     let a = action(&r);
-    let allowed = caller.superuser() || (a.monitoring && caller.monitor());
+    let allowed = caller.superuser() || caller.may(&a);
     if !allowed {
         return (
             error(
