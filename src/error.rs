@@ -1,5 +1,5 @@
 //! The one error type of the portal. Handlers return `AppError`; web pages render it as an HTML error page,
-//! the API wraps it in [`crate::api::ApiError`]-style problem+json. 4xx variants carry user-safe text;
+//! the API wraps it in its problem+json error (`api::error`). 4xx variants carry user-safe text;
 //! 5xx variants wrap the cause, which is logged and never shown.
 
 use std::fmt;

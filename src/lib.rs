@@ -22,6 +22,9 @@ pub mod telemetry;
 pub mod tenants;
 pub mod web;
 
+#[cfg(test)]
+mod import_rules;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -68,7 +71,7 @@ pub fn build_app(state: AppState) -> Router {
         // the security headers and are counted by the metrics.
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::csrf::middleware,
+            web::csrf::middleware,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

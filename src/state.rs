@@ -31,7 +31,7 @@ pub struct AppInner {
     pub cache: ObjectCache,
     /// Recently resolved API tokens; here rather than in the API so that revoking a token or disabling a
     /// user in the web UI drops the entries at once.
-    pub api_tokens: crate::api::auth::TokenCache,
+    pub api_tokens: crate::accounts::token_cache::TokenCache,
     /// Builds Elasticsearch clients for clusters (transport by where the portal runs, the portal's own user).
     pub es: crate::elasticsearch::Connector,
 }
@@ -60,7 +60,7 @@ impl AppState {
             reconciler_wake: Arc::new(Notify::new()),
             kube,
             cache: ObjectCache::default(),
-            api_tokens: crate::api::auth::TokenCache::default(),
+            api_tokens: crate::accounts::token_cache::TokenCache::default(),
         }))
     }
 }

@@ -1,7 +1,7 @@
 //! Bearer-token authentication of `/api/v1` (the API takes no session cookies, so CSRF cannot apply).
 //!
 //! [`authenticate`] runs before every authenticated route: it reads `Authorization: Bearer <token>`,
-//! resolves the token (cached for [`CACHE_TTL`] so the hot path does not query the database for it),
+//! resolves the token (cached for `accounts::token_cache::CACHE_TTL` so the hot path does not query the database for it),
 //! applies the token's rate limit (429) and the read-only rule (a read-only token may only `GET`: 403), and
 //! stores the [`ApiCaller`] in the request for handlers. A missing, malformed, unknown, expired or revoked
 //! token, or one whose user is disabled, is 401 with `WWW-Authenticate: Bearer`.
@@ -10,7 +10,7 @@
 //! platform-admin powers only when the user is a platform admin AND the token is not limited to a tenant,
 //! and a tenant-limited token sees no other tenant (404).
 //!
-//! Cache (kept in [`AppState`]): a revocation through this process, in the API or the web UI, and disabling a
+//! Cache (`accounts::token_cache`, kept in `AppState`): a revocation through this process, in the API or the web UI, and disabling a
 //! user in the web UI take effect at once (the entries are dropped); a change made elsewhere (CLI, another
 //! replica) within `CACHE_TTL`. Expiry is checked on every request.
 //! `last_used_at` is written at most once a minute per token, off the request path.
@@ -18,30 +18,19 @@
 //! After a change (`POST`, `PUT`, `PATCH`, `DELETE`) under `/tenants/{tenant}`, the tenant's cached cluster
 //! reads are dropped (see `api::reads`), so API clients read their own writes.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use http::request::Parts;
 use http::{Method, header};
 use uuid::Uuid;
 
 use super::ApiState;
 use super::error::ApiError;
-use super::token_store::{self, TokenOwner};
+use crate::accounts::tokens::{self, TokenOwner};
 use crate::audit::Actor;
-use crate::error::AppResult;
-use crate::state::AppState;
-
-/// How long a resolved token is trusted without asking the database again.
-pub const CACHE_TTL: Duration = Duration::from_secs(5);
-
-/// Entries kept before the cache is swept.
-const SWEEP_ABOVE: usize = 10_000;
 
 /// The authenticated caller of an API request.
 #[derive(Debug, Clone)]
@@ -78,7 +67,7 @@ impl ApiCaller {
             label: format!(
                 "{} (token {})",
                 self.owner.email,
-                token_store::display_prefix(&self.owner.prefix)
+                tokens::display_prefix(&self.owner.prefix)
             ),
         }
     }
@@ -109,85 +98,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Entry {
-    owner: Arc<TokenOwner>,
-    fetched: Instant,
-}
-
-/// Recently resolved tokens by hash.
-#[derive(Debug, Default)]
-pub struct TokenCache {
-    entries: Mutex<HashMap<[u8; 32], Entry>>,
-}
-
-impl TokenCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Entry>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The owner of a live token, from the cache or the database.
-    pub async fn resolve(&self, app: &AppState, token: &str) -> AppResult<Option<Arc<TokenOwner>>> {
-        if !token_store::is_well_formed(token) {
-            return Ok(None);
-        }
-        let hash = token_store::hash(token);
-        let now = Instant::now();
-        let cached = self
-            .lock()
-            .get(&hash)
-            .filter(|e| now.duration_since(e.fetched) < CACHE_TTL)
-            .map(|e| e.owner.clone());
-        let owner = match cached {
-            Some(owner) => owner,
-            None => {
-                let Some((owner, stale)) = token_store::lookup(&app.db, &hash).await? else {
-                    self.lock().remove(&hash);
-                    return Ok(None);
-                };
-                if stale {
-                    let db = app.db.clone();
-                    let id = owner.token_id;
-                    tokio::spawn(async move {
-                        if let Err(e) = token_store::touch(&db, id).await {
-                            tracing::warn!(error = %e, "could not record the token's last use");
-                        }
-                    });
-                }
-                let owner = Arc::new(owner);
-                let mut entries = self.lock();
-                if entries.len() > SWEEP_ABOVE {
-                    entries.retain(|_, e| now.duration_since(e.fetched) < CACHE_TTL);
-                }
-                entries.insert(
-                    hash,
-                    Entry {
-                        owner: owner.clone(),
-                        fetched: now,
-                    },
-                );
-                owner
-            }
-        };
-        if owner.expires_at <= Utc::now() {
-            return Ok(None);
-        }
-        Ok(Some(owner))
-    }
-
-    /// Drop a token from the cache (after it was revoked here).
-    pub fn forget(&self, token_id: Uuid) {
-        self.lock().retain(|_, e| e.owner.token_id != token_id);
-    }
-
-    /// Drop every token of a user from the cache (after the user was disabled here).
-    pub fn forget_user(&self, user_id: Uuid) {
-        self.lock().retain(|_, e| e.owner.user_id != user_id);
-    }
-}
-
 /// The token of an `Authorization: Bearer <token>` header.
 fn bearer(headers: &http::HeaderMap) -> Result<&str, ApiError> {
     let value = headers
@@ -214,7 +124,7 @@ pub async fn authenticate(State(api): State<ApiState>, mut req: Request, next: N
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    let owner = match api.app.api_tokens.resolve(&api.app, token).await {
+    let owner = match api.app.api_tokens.resolve(&api.app.db, token).await {
         Ok(Some(owner)) => owner,
         Ok(None) => {
             return ApiError::unauthorized(

@@ -33,7 +33,6 @@ pub mod rate_limit;
 pub mod reads;
 pub mod storage_classes;
 pub mod tenants;
-pub mod token_store;
 pub mod tokens;
 pub mod views;
 

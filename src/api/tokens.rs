@@ -18,7 +18,7 @@ use super::ApiState;
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
-use super::token_store::{self, NewToken, TokenRow};
+use crate::accounts::tokens::{self, NewToken, TokenRow};
 use crate::error::{AppError, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::tenants::{members, repo};
@@ -61,7 +61,7 @@ impl From<&TokenRow> for TokenView {
         Self {
             id: t.id,
             name: t.name.clone(),
-            prefix: token_store::display_prefix(&t.prefix),
+            prefix: tokens::display_prefix(&t.prefix),
             tenant: t.tenant_slug.clone(),
             read_only: t.read_only,
             state: t.state().to_owned(),
@@ -122,8 +122,7 @@ pub struct CreateTokenRequest {
 #[tracing::instrument(skip_all)]
 async fn list_tokens(State(api): State<ApiState>, caller: ApiCaller) -> ApiResult<Json<TokenList>> {
     let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
-    let rows =
-        token_store::list_for_user(&mut conn, caller.user_id(), caller.tenant_limit()).await?;
+    let rows = tokens::list_for_user(&mut conn, caller.user_id(), caller.tenant_limit()).await?;
     Ok(Json(TokenList {
         items: rows.iter().map(TokenView::from).collect(),
     }))
@@ -184,21 +183,21 @@ async fn create_token(
         ));
     }
     let maker_expires_at = caller.owner.expires_at;
-    let lifetime = token_store::lifetime_within(body.expires_in_days, maker_expires_at);
+    let lifetime = tokens::lifetime_within(body.expires_in_days, maker_expires_at);
     let new = NewToken {
         name: body.name,
         tenant_id,
         read_only: body.read_only,
-        expires_in_days: *lifetime.as_ref().unwrap_or(&token_store::DEFAULT_TTL_DAYS),
+        expires_in_days: *lifetime.as_ref().unwrap_or(&tokens::DEFAULT_TTL_DAYS),
     };
     if let Err(mut errors) = lifetime {
-        if let Err(more) = token_store::validate(&new) {
+        if let Err(more) = tokens::validate(&new) {
             errors.0.extend(more.0);
         }
         return Err(errors.into());
     }
     let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    let (row, secret) = token_store::create_capped(
+    let (row, secret) = tokens::create_capped(
         &mut tx,
         caller.user_id(),
         &caller.actor(),
@@ -247,7 +246,7 @@ async fn revoke_token(
     ApiPath(path): ApiPath<TokenPath>,
 ) -> ApiResult<StatusCode> {
     let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    token_store::revoke(
+    tokens::revoke(
         &mut tx,
         caller.user_id(),
         path.id,

@@ -2,7 +2,6 @@
 //! login throttling and the extractors (`CurrentUser`, `PlatformAdmin`; `TenantAccess` lives with the
 //! tenants) that handlers take so that none can forget a check.
 
-pub mod csrf;
 pub mod current_user;
 pub mod extractors;
 pub mod housekeeping;

@@ -75,7 +75,7 @@ impl TenantAccess {
         if self.is_member {
             self.role.as_str()
         } else {
-            crate::web::nav::PLATFORM_ADMIN_ROLE
+            crate::tenants::role::PLATFORM_ADMIN_ROLE
         }
     }
 }

@@ -79,7 +79,7 @@ pub enum AdminCommand {
         #[arg(long)]
         read_only: bool,
         /// Lifetime in days (1 to 365).
-        #[arg(long, default_value_t = crate::api::token_store::DEFAULT_TTL_DAYS)]
+        #[arg(long, default_value_t = crate::accounts::tokens::DEFAULT_TTL_DAYS)]
         expires_in_days: i64,
     },
     /// On a database without users, create a platform admin with a random password and write it to a file
@@ -195,7 +195,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             read_only,
             expires_in_days,
         } => {
-            let token = crate::api::token_store::create_for_cli(
+            let token = crate::accounts::tokens::create_for_cli(
                 &mut conn,
                 &email,
                 &name,
@@ -235,7 +235,7 @@ pub async fn reset_password(
     users::set_password(&mut tx, user.id, password)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let revoked = crate::api::token_store::revoke_all_for_user(&mut tx, user.id, &actor, &meta)
+    let revoked = crate::accounts::tokens::revoke_all_for_user(&mut tx, user.id, &actor, &meta)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     audit::record(

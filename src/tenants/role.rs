@@ -5,6 +5,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// Label of the access a platform admin has to a tenant they are not a member of (shown where a role would
+/// be).
+pub const PLATFORM_ADMIN_ROLE: &str = "platform-admin";
+
 /// A member's role in a tenant, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -21,8 +21,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::accounts::tokens;
 use crate::accounts::users;
-use crate::api::token_store;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::auth::throttle;
 use crate::auth::{CurrentUser, password, session};
@@ -62,7 +62,7 @@ pub struct AccountPage {
 async fn page(state: &AppState, user: &CurrentUser, errors: FieldErrors) -> AppResult<AccountPage> {
     let active_tokens = {
         let mut conn = state.db.acquire().await?;
-        token_store::count_active(&mut conn, user.user_id).await?
+        tokens::count_active(&mut conn, user.user_id).await?
     };
     Ok(AccountPage {
         active_tokens,
@@ -204,7 +204,7 @@ async fn change_password(
     .await?;
     audit::record(&mut tx, audit_entry(&actor, &user, "ok", &meta)).await?;
     let revoked = if form.revoke_tokens.is_some() {
-        token_store::revoke_all_for_user(&mut tx, user.user_id, &actor, &meta).await?
+        tokens::revoke_all_for_user(&mut tx, user.user_id, &actor, &meta).await?
     } else {
         Vec::new()
     };

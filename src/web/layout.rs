@@ -61,7 +61,7 @@ impl NavTenant {
     pub fn can_see_audit(&self) -> bool {
         matches!(
             self.role.as_str(),
-            "owner" | "admin" | crate::web::nav::PLATFORM_ADMIN_ROLE
+            "owner" | "admin" | crate::tenants::role::PLATFORM_ADMIN_ROLE
         )
     }
 }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod clusters;
+pub mod csrf;
 pub mod error_page;
 pub mod flash;
 pub mod form;

@@ -20,9 +20,6 @@ use crate::web::flash;
 use crate::web::form::Form;
 use crate::web::layout::{Layout, NavTenant, NavUser};
 
-/// Role label shown for a tenant a platform admin views without being a member.
-pub const PLATFORM_ADMIN_ROLE: &str = "platform-admin";
-
 /// A tenant the user can switch to.
 #[derive(Debug, Clone)]
 pub struct TenantChoice {
@@ -32,7 +29,7 @@ pub struct TenantChoice {
     pub slug: String,
     /// Display name.
     pub name: String,
-    /// The user's role, or [`PLATFORM_ADMIN_ROLE`].
+    /// The user's role, or [`PLATFORM_ADMIN_ROLE`](crate::tenants::role::PLATFORM_ADMIN_ROLE).
     pub role: String,
 }
 
@@ -75,7 +72,7 @@ pub async fn accessible_tenant(
            WHERE t.slug = $1 AND (m.user_id IS NOT NULL OR $4)"#,
         slug,
         user.user_id,
-        PLATFORM_ADMIN_ROLE,
+        crate::tenants::role::PLATFORM_ADMIN_ROLE,
         user.is_platform_admin
     )
     .fetch_optional(&state.db)

@@ -2,7 +2,7 @@
 //!
 //! Creating a token shows its secret once on the answer page (`Cache-Control: no-store`; never in a flash
 //! cookie, never again). Tokens can be limited to one of the user's tenants and to reads. Rows, rules and
-//! audit rows are `api::token_store`'s; this page only renders and collects the form (the CSRF middleware
+//! audit rows are `accounts::tokens`'s; this page only renders and collects the form (the CSRF middleware
 //! checks its `csrf_token`).
 
 use askama::Template;
@@ -15,7 +15,7 @@ use http::{StatusCode, header};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::api::token_store::{self, NewToken, TokenRow};
+use crate::accounts::tokens::{self, NewToken, TokenRow};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
@@ -64,7 +64,7 @@ impl From<&TokenRow> for TokenItem {
         Self {
             id: t.id,
             name: t.name.clone(),
-            prefix: token_store::display_prefix(&t.prefix),
+            prefix: tokens::display_prefix(&t.prefix),
             scope: t
                 .tenant_slug
                 .clone()
@@ -129,7 +129,7 @@ async fn page(
     created: Option<(String, String)>,
 ) -> AppResult<TokensPage> {
     let mut conn = state.db.acquire().await?;
-    let rows = token_store::list_for_user(&mut conn, user.user_id, None).await?;
+    let rows = tokens::list_for_user(&mut conn, user.user_id, None).await?;
     Ok(TokensPage {
         layout: nav::layout_for(state, user, "API tokens", None).await?,
         tokens: rows.iter().map(TokenItem::from).collect(),
@@ -137,8 +137,8 @@ async fn page(
         form,
         errors,
         created,
-        default_days: token_store::DEFAULT_TTL_DAYS,
-        max_days: token_store::MAX_TTL_DAYS,
+        default_days: tokens::DEFAULT_TTL_DAYS,
+        max_days: tokens::MAX_TTL_DAYS,
     })
 }
 
@@ -146,7 +146,7 @@ async fn page(
 #[tracing::instrument(skip_all, fields(user_id = %user.user_id))]
 async fn tokens_page(State(state): State<AppState>, user: CurrentUser) -> AppResult<TokensPage> {
     let form = TokenForm {
-        expires_in_days: token_store::DEFAULT_TTL_DAYS.to_string(),
+        expires_in_days: tokens::DEFAULT_TTL_DAYS.to_string(),
         ..TokenForm::default()
     };
     page(&state, &user, form, FieldErrors::new(), None).await
@@ -162,10 +162,10 @@ async fn create_token(
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::new();
     let days = match form.expires_in_days.trim() {
-        "" => token_store::DEFAULT_TTL_DAYS,
+        "" => tokens::DEFAULT_TTL_DAYS,
         raw => raw.parse::<i64>().unwrap_or_else(|_| {
             errors.add("expires_in_days", "Enter a whole number of days.");
-            token_store::DEFAULT_TTL_DAYS
+            tokens::DEFAULT_TTL_DAYS
         }),
     };
     let slug = form.tenant.trim();
@@ -187,7 +187,7 @@ async fn create_token(
         read_only: form.read_only.is_some(),
         expires_in_days: days,
     };
-    if let Err(more) = token_store::validate(&new) {
+    if let Err(more) = tokens::validate(&new) {
         errors.0.extend(more.0);
     }
     if !errors.is_empty() {
@@ -196,10 +196,10 @@ async fn create_token(
     }
     let actor = crate::audit::Actor::user(user.user_id, &user.email);
     let mut tx = state.db.begin().await?;
-    let (row, secret) = token_store::create(&mut tx, user.user_id, &actor, &meta, &new).await?;
+    let (row, secret) = tokens::create(&mut tx, user.user_id, &actor, &meta, &new).await?;
     tx.commit().await.map_err(AppError::from)?;
     let fresh = TokenForm {
-        expires_in_days: token_store::DEFAULT_TTL_DAYS.to_string(),
+        expires_in_days: tokens::DEFAULT_TTL_DAYS.to_string(),
         ..TokenForm::default()
     };
     let page = page(
@@ -223,7 +223,7 @@ async fn revoke_token(
 ) -> AppResult<Response> {
     let actor = crate::audit::Actor::user(user.user_id, &user.email);
     let mut tx = state.db.begin().await?;
-    let row = token_store::revoke(&mut tx, user.user_id, id, None, &actor, &meta).await?;
+    let row = tokens::revoke(&mut tx, user.user_id, id, None, &actor, &meta).await?;
     tx.commit().await.map_err(AppError::from)?;
     state.api_tokens.forget(id);
     Ok(flash::redirect(
@@ -232,7 +232,7 @@ async fn revoke_token(
         format!(
             "The token “{}” ({}) is revoked.",
             row.name,
-            token_store::display_prefix(&row.prefix)
+            tokens::display_prefix(&row.prefix)
         ),
     ))
 }

@@ -26,7 +26,7 @@ mod token_limits;
 mod tokens;
 mod web_tokens;
 
-use esaas::api::token_store::{self, NewToken};
+use esaas::accounts::tokens::{self as token_store, NewToken};
 use esaas::audit::Actor;
 use esaas::request_meta::RequestMeta;
 use esaas::tenants::{Role, TenantName, TenantSlug, repo};

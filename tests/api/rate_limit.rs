@@ -1,7 +1,7 @@
 //! Per-token rate limiting: past the burst, 429 problem+json with `Retry-After`; other tokens are not
 //! affected.
 
-use esaas::api::rate_limit::RateLimit;
+use esaas::config::rate_limit::RateLimit;
 use reqwest::StatusCode;
 use sqlx::PgPool;
 

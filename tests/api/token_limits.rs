@@ -2,7 +2,7 @@
 //! every token of the user.
 
 use chrono::{DateTime, Utc};
-use esaas::api::token_store::{self, NewToken};
+use esaas::accounts::tokens::{self, NewToken};
 use esaas::audit::Actor;
 use esaas::request_meta::RequestMeta;
 use esaas::tenants::Role;
@@ -17,7 +17,7 @@ use crate::{Api, PASSWORD, problem};
 /// A token of `user_id` living `days`.
 async fn token_for_days(api: &Api, user_id: Uuid, days: i64) -> String {
     let mut conn = api.pool().acquire().await.unwrap();
-    token_store::create(
+    tokens::create(
         &mut conn,
         user_id,
         &Actor::system(),

@@ -83,7 +83,7 @@ async fn tokens_are_stored_as_hashes_and_shown_once(pool: PgPool) {
         .fetch_one(api.pool())
         .await
         .unwrap();
-    assert_eq!(stored, esaas::api::token_store::hash(&secret).to_vec());
+    assert_eq!(stored, esaas::accounts::tokens::hash(&secret).to_vec());
     let leaks: i64 = sqlx::query_scalar(
         "SELECT (SELECT count(*) FROM audit_log WHERE after::text LIKE '%' || $1 || '%') \
               + (SELECT count(*) FROM api_tokens WHERE name LIKE '%' || $1 || '%')",
@@ -229,7 +229,7 @@ async fn expired_and_revoked_tokens_are_401(pool: PgPool) {
     sqlx::query(
         "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1",
     )
-    .bind(esaas::api::token_store::hash(&third).to_vec())
+    .bind(esaas::accounts::tokens::hash(&third).to_vec())
     .execute(api.pool())
     .await
     .unwrap();
@@ -241,7 +241,7 @@ async fn expired_and_revoked_tokens_are_401(pool: PgPool) {
     // Expiring while cached: refused from the moment it expires.
     let fourth = api.token(alice.user_id, None, false).await;
     sqlx::query("UPDATE api_tokens SET expires_at = now() + interval '1500 milliseconds' WHERE token_hash = $1")
-        .bind(esaas::api::token_store::hash(&fourth).to_vec())
+        .bind(esaas::accounts::tokens::hash(&fourth).to_vec())
         .execute(api.pool())
         .await
         .unwrap();
@@ -280,13 +280,15 @@ async fn expired_and_revoked_tokens_are_401(pool: PgPool) {
         }
         assert_eq!(status, StatusCode::OK);
         assert!(
-            cached_at.elapsed() < esaas::api::auth::CACHE_TTL + std::time::Duration::from_secs(1),
+            cached_at.elapsed()
+                < esaas::accounts::token_cache::CACHE_TTL + std::time::Duration::from_secs(1),
             "the disabled user's token still works after the cache lifetime"
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(
-        cached_at.elapsed() <= esaas::api::auth::CACHE_TTL + std::time::Duration::from_secs(1),
+        cached_at.elapsed()
+            <= esaas::accounts::token_cache::CACHE_TTL + std::time::Duration::from_secs(1),
         "refused within the cache lifetime: {:?}",
         cached_at.elapsed()
     );
@@ -302,7 +304,7 @@ async fn expired_and_revoked_tokens_are_401(pool: PgPool) {
 async fn last_use_is_recorded(pool: PgPool) {
     let api = Api::start(pool).await;
     let alice = api.user("alice@example.com", false, &[]).await;
-    let hash = esaas::api::token_store::hash(&alice.token).to_vec();
+    let hash = esaas::accounts::tokens::hash(&alice.token).to_vec();
     let before: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT last_used_at FROM api_tokens WHERE token_hash = $1")
             .bind(&hash)
@@ -536,7 +538,7 @@ async fn cli_tokens_work_and_are_audited(pool: PgPool) {
         .user("alice@example.com", false, &[(t, Role::Member)])
         .await;
     let mut conn = api.pool().acquire().await.unwrap();
-    let token = esaas::api::token_store::create_for_cli(
+    let token = esaas::accounts::tokens::create_for_cli(
         &mut conn,
         "alice@example.com",
         "deploy",
@@ -547,7 +549,7 @@ async fn cli_tokens_work_and_are_audited(pool: PgPool) {
     .await
     .unwrap();
     assert!(
-        esaas::api::token_store::create_for_cli(
+        esaas::accounts::tokens::create_for_cli(
             &mut conn,
             "nobody@example.com",
             "x",
@@ -560,7 +562,7 @@ async fn cli_tokens_work_and_are_audited(pool: PgPool) {
     );
     api.tenant("other").await;
     assert!(
-        esaas::api::token_store::create_for_cli(
+        esaas::accounts::tokens::create_for_cli(
             &mut conn,
             "alice@example.com",
             "x",

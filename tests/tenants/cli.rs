@@ -118,7 +118,7 @@ async fn reset_password_revokes_sessions_and_api_tokens(pool: PgPool) {
     let (ann, s) = sign_in(&app, "ann@example.com", false).await;
     super::add_member(&pool, t.id, ann, Role::Owner).await;
     let mut conn = pool.acquire().await.unwrap();
-    let token = esaas::api::token_store::create_for_cli(
+    let token = esaas::accounts::tokens::create_for_cli(
         &mut conn,
         "ann@example.com",
         "ci",
@@ -157,8 +157,9 @@ async fn reset_password_revokes_sessions_and_api_tokens(pool: PgPool) {
     assert_eq!(user.id, ann);
     assert_eq!(revoked, 1);
     // The serving portal caches a token for at most CACHE_TTL: the revocation holds once that has passed.
-    let deadline =
-        std::time::Instant::now() + esaas::api::auth::CACHE_TTL + std::time::Duration::from_secs(3);
+    let deadline = std::time::Instant::now()
+        + esaas::accounts::token_cache::CACHE_TTL
+        + std::time::Duration::from_secs(3);
     while api_get(token.clone()).await != 401 {
         assert!(
             std::time::Instant::now() < deadline,

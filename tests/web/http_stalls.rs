@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use esaas::api::token_store::{self, NewToken};
+use esaas::accounts::tokens::{self, NewToken};
 use esaas::audit::Actor;
 use esaas::request_meta::RequestMeta;
 use esaas::tenants::Role;
@@ -21,7 +21,7 @@ async fn a_create_bigger_than_any_node_shows_the_scheduler_reason(pool: PgPool) 
     let owner = f.user("owner@acme.test", Role::Owner).await;
     let token = {
         let mut conn = f.app.pool.acquire().await.unwrap();
-        token_store::create(
+        tokens::create(
             &mut conn,
             owner.user_id,
             &Actor::system(),

@@ -1,6 +1,8 @@
 //! Typed configuration read from the environment. `.env.sample` documents every variable read here;
 //! nothing else in the portal reads the environment.
 
+pub mod rate_limit;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,7 +10,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use secrecy::SecretString;
 
-use crate::api::rate_limit::{self, RateLimit};
 use crate::elasticsearch::TransportMode;
 use crate::elasticsearch::portal_user::PortalUserKey;
 use crate::k8s::sim::SimNodes;
@@ -17,6 +18,7 @@ use crate::monitoring::notifications::settings::{
     parse_networks,
 };
 use crate::request_meta::TrustedProxies;
+use rate_limit::RateLimit;
 
 /// Which Kubernetes the portal drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
