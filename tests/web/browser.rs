@@ -1,7 +1,8 @@
 //! Real-browser tests: headless Chromium driven over WebDriver (chromedriver, started by the test on a free
 //! port; `scripts/lib/ensure-chromium.sh` installs both). When chromedriver is absent the tests say so and
 //! pass without running, or fail where skips are forbidden (`CI`, scripts/test.sh). Screenshots of the main
-//! pages land in `target/screenshots/` for reviewers.
+//! pages land in `target/screenshots/` for reviewers. [`Browser`] and its helpers are shared with the other
+//! browser tests (`browser_elasticsearch`).
 //!
 //! The flow: log in, request a three-node cluster from the template, watch the dashboard turn green on the
 //! simulated Kubernetes (htmx refreshes it, no reload), scale to 5, restart, delete by typing the name, and
@@ -24,8 +25,9 @@ const CHROMEDRIVER: &str = "chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// A chromedriver process and a browser session; the driver is killed on drop.
-struct Browser {
-    client: Client,
+pub struct Browser {
+    /// The WebDriver session.
+    pub client: Client,
     driver: Child,
     /// chromedriver's port, for the log endpoint fantoccini does not wrap.
     port: u16,
@@ -56,7 +58,7 @@ fn screenshots_dir() -> PathBuf {
 impl Browser {
     /// Start chromedriver and a headless Chromium for `test`; `None` when chromedriver is missing (after
     /// [`skip_or_fail`], which panics where skips are forbidden).
-    async fn start(test: &str) -> Option<Self> {
+    pub async fn start(test: &str) -> Option<Self> {
         if Command::new(CHROMEDRIVER)
             .arg("--version")
             .stdout(Stdio::null())
@@ -122,7 +124,7 @@ impl Browser {
     }
 
     /// Screenshot the page, after checking its console is clean ([`Self::assert_console_clean`]).
-    async fn screenshot(&self, name: &str) {
+    pub async fn screenshot(&self, name: &str) {
         self.assert_console_clean(name).await;
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
@@ -130,7 +132,7 @@ impl Browser {
 
     /// The browser console's errors since the last call: every SEVERE entry (script errors, failed
     /// loads, blocked inline code) and anything mentioning the Content Security Policy.
-    async fn console_errors(&self) -> Vec<String> {
+    pub async fn console_errors(&self) -> Vec<String> {
         let id = self.client.session_id().await.unwrap().expect("a session");
         let r = reqwest::Client::new()
             .post(format!(
@@ -165,13 +167,13 @@ impl Browser {
     }
 
     /// Fail if the console has errors or CSP violations (read at each screenshot and at the end).
-    async fn assert_console_clean(&self, page: &str) {
+    pub async fn assert_console_clean(&self, page: &str) {
         self.assert_console_clean_except(page, &[]).await;
     }
 
     /// [`Self::assert_console_clean`], allowing entries that contain one of `expected` (a refused form
     /// answers 422 on purpose, which Chrome logs as a failed load).
-    async fn assert_console_clean_except(&self, page: &str, expected: &[&str]) {
+    pub async fn assert_console_clean_except(&self, page: &str, expected: &[&str]) {
         let errors: Vec<String> = self
             .console_errors()
             .await
@@ -181,7 +183,7 @@ impl Browser {
         assert!(errors.is_empty(), "browser console at {page}: {errors:#?}");
     }
 
-    async fn css(&self, selector: &str) -> fantoccini::elements::Element {
+    pub async fn css(&self, selector: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
             .at_most(Duration::from_secs(10))
@@ -191,7 +193,7 @@ impl Browser {
     }
 
     /// Wait until the text of `selector` satisfies `ok` (the page refreshes itself through htmx).
-    async fn wait_text(
+    pub async fn wait_text(
         &self,
         selector: &str,
         what: &str,
@@ -219,11 +221,11 @@ impl Browser {
         }
     }
 
-    async fn path(&self) -> String {
+    pub async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }
 
-    async fn login(&self, base: &str, email: &str) {
+    pub async fn login(&self, base: &str, email: &str) {
         self.client.goto(&format!("{base}/login")).await.unwrap();
         self.css("#email").await.send_keys(email).await.unwrap();
         self.css("#password")
@@ -233,7 +235,7 @@ impl Browser {
             .unwrap();
     }
 
-    async fn submit_login(&self) {
+    pub async fn submit_login(&self) {
         self.css("form button[type=submit]")
             .await
             .click()
@@ -254,7 +256,7 @@ impl Browser {
     /// Scroll an element to the middle of the screen and click it. The dashboard and the list refresh
     /// themselves through htmx, so an element found a moment ago may have been swapped out (stale) or covered
     /// while the swap settles: find it again and retry until the deadline.
-    async fn click(&self, selector: &str) {
+    pub async fn click(&self, selector: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let el = self.css(selector).await;
@@ -280,7 +282,7 @@ impl Browser {
     }
 
     /// Replace the value of an input, retrying when a refresh swapped the element out mid-way.
-    async fn set_value(&self, selector: &str, value: &str) {
+    pub async fn set_value(&self, selector: &str, value: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let el = self.css(selector).await;

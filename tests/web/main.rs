@@ -7,6 +7,7 @@
 mod common;
 
 mod browser;
+mod browser_elasticsearch;
 mod http_actions;
 mod http_audit;
 mod http_dashboard;

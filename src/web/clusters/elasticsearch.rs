@@ -5,7 +5,8 @@
 //! the last poll failed the section says why and still shows the last known data.
 //!
 //! The section refreshes itself every 5 s with htmx (`GET .../elasticsearch`, same query); without
-//! JavaScript the sort and page links and a reload do the same. Rendering it marks the cluster as watched,
+//! JavaScript the sort and page links and a reload do the same. The fix's replicas field is `hx-preserve`d,
+//! so a refresh does not wipe what was typed into it. Rendering it marks the cluster as watched,
 //! so the inspector polls it faster.
 
 use askama::Template;
@@ -130,6 +131,9 @@ pub struct ProblemRow {
     pub fix_index: String,
     /// To this many replicas.
     pub fix_replicas: u32,
+    /// The id of the fix's replicas field: the index in hex (an index name may hold `.`, which htmx's
+    /// `#id` lookup for `hx-preserve` would read as a class) and the offered number.
+    pub fix_field_id: String,
 }
 
 /// The section.
@@ -400,8 +404,13 @@ pub fn section(
             h.status.clone()
         },
         summary: format!(
-            "{} nodes ({} data), {} active shard copies, {} initializing, {} relocating, {} unassigned",
+            "{} {} ({} data), {} active shard copies, {} initializing, {} relocating, {} unassigned",
             h.number_of_nodes,
+            if h.number_of_nodes == 1 {
+                "node"
+            } else {
+                "nodes"
+            },
             h.number_of_data_nodes,
             h.active_shards,
             h.initializing_shards,
@@ -433,15 +442,21 @@ pub fn section(
         problems: s
             .problems
             .into_iter()
-            .map(|p| ProblemRow {
-                summary: p.summary,
-                fix: p.fix,
-                fix_index: p
+            .map(|p| {
+                let fix_index = p
                     .action
                     .as_ref()
                     .map(|a| a.index.clone())
-                    .unwrap_or_default(),
-                fix_replicas: p.action.map_or(0, |a| a.replicas),
+                    .unwrap_or_default();
+                let fix_replicas = p.action.map_or(0, |a| a.replicas);
+                let hex: String = fix_index.bytes().map(|b| format!("{b:02x}")).collect();
+                ProblemRow {
+                    summary: p.summary,
+                    fix: p.fix,
+                    fix_field_id: format!("replicas-{hex}-{fix_replicas}"),
+                    fix_index,
+                    fix_replicas,
+                }
             })
             .collect(),
         can_change,
