@@ -15,6 +15,32 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// A field error's message as a sentence: a capital first letter, a full stop at the end, and names quoted
+/// with typographic quotes (“fast-ssd”) rather than Markdown backticks. One place, so the request form,
+/// the API's problem details and the CLI all word their refusals alike.
+pub fn sentence(message: &str) -> String {
+    let trimmed = message.trim();
+    // Capitalise a leading word, never a leading value someone typed (`not-an-address: ...`, `9.9.9 ...`).
+    let first_word = trimmed.split(' ').next().unwrap_or("");
+    let capitalise = first_word.chars().all(|c| c.is_ascii_alphabetic());
+    let mut out = String::with_capacity(trimmed.len() + 4);
+    let mut open = true;
+    for (i, c) in trimmed.chars().enumerate() {
+        match c {
+            '`' => {
+                out.push(if open { '\u{201c}' } else { '\u{201d}' });
+                open = !open;
+            }
+            c if i == 0 && capitalise => out.extend(c.to_uppercase()),
+            c => out.push(c),
+        }
+    }
+    if !out.is_empty() && !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
 /// A list of field errors; empty means valid.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FieldErrors(pub Vec<FieldError>);
@@ -25,11 +51,11 @@ impl FieldErrors {
         Self::default()
     }
 
-    /// Record an error for `field`.
+    /// Record an error for `field`. The message is made a sentence a person reads ([`sentence`]).
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError {
             field: field.into(),
-            message: message.into(),
+            message: sentence(&message.into()),
         });
     }
 
@@ -211,3 +237,28 @@ impl<T> ResultExt<T> for Result<T, sqlx::Error> {
 
 /// Result type of handlers and services.
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod sentence_tests {
+    use super::sentence;
+
+    #[test]
+    fn messages_become_sentences_with_quotes() {
+        assert_eq!(sentence("enter a name"), "Enter a name.");
+        assert_eq!(sentence("Enter a name."), "Enter a name.");
+        assert_eq!(
+            sentence("`fast` is not offered; choose one of `standard`"),
+            "\u{201c}fast\u{201d} is not offered; choose one of \u{201c}standard\u{201d}."
+        );
+        assert_eq!(
+            sentence("use at most 36 characters (this one has 40)"),
+            "Use at most 36 characters (this one has 40)."
+        );
+        assert_eq!(sentence("  "), "");
+        assert_eq!(
+            sentence("ops@x: not an address"),
+            "ops@x: not an address.",
+            "a typed value is not capitalised"
+        );
+    }
+}

@@ -208,6 +208,21 @@ pub async fn count(conn: &mut PgConnection) -> AppResult<i64> {
         .await?)
 }
 
+/// The emails of up to `limit` enabled platform admins, by email: whom a refused request should ask to
+/// raise a limit.
+pub async fn platform_admin_contacts(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> AppResult<Vec<String>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT email FROM users WHERE is_platform_admin AND disabled_at IS NULL
+         ORDER BY lower(email) LIMIT $1",
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// Every user, by email (the admin users page).
 #[tracing::instrument(skip(conn))]
 pub async fn list(conn: &mut PgConnection) -> AppResult<Vec<User>> {

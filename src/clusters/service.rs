@@ -166,7 +166,7 @@ pub fn resolve_create(
 
 /// Request a new cluster. Returns the cluster and its create operation.
 #[tracing::instrument(skip(state, caller, request), fields(name = %request.name))]
-pub async fn create(
+async fn create_unaudited(
     state: &AppState,
     caller: &Caller,
     request: &CreateRequest,
@@ -363,7 +363,7 @@ async fn end_replaced(
 }
 
 /// Set node set `node_set` to `count` nodes.
-pub async fn scale(
+async fn scale_unaudited(
     state: &AppState,
     caller: &Caller,
     cluster_name: &str,
@@ -389,7 +389,7 @@ pub async fn scale(
 
 /// Resize every node of `node_set` (CPU, memory, storage growth). The sizes `size` leaves out are taken
 /// from the locked cluster, so a change committed since the caller read it is kept.
-pub async fn resize(
+async fn resize_unaudited(
     state: &AppState,
     caller: &Caller,
     cluster_name: &str,
@@ -415,7 +415,7 @@ pub async fn resize(
 }
 
 /// Upgrade to `version` (forward only, at most one major step).
-pub async fn upgrade(
+async fn upgrade_unaudited(
     state: &AppState,
     caller: &Caller,
     cluster_name: &str,
@@ -445,7 +445,7 @@ pub async fn upgrade(
 
 /// Change the spec (version, node sets, Kibana, TLS) by `patch`, merged into the locked cluster's spec so
 /// that a change committed since the caller read it is kept; storage can only grow.
-pub async fn reconfigure(
+async fn reconfigure_unaudited(
     state: &AppState,
     caller: &Caller,
     cluster_name: &str,
@@ -476,7 +476,7 @@ pub async fn reconfigure(
 }
 
 /// Rolling restart: a new restart-trigger value, the spec unchanged.
-pub async fn restart(
+async fn restart_unaudited(
     state: &AppState,
     caller: &Caller,
     cluster_name: &str,
@@ -495,7 +495,7 @@ pub async fn restart(
 }
 
 /// Turn deletion protection on or off (no operation: nothing changes in Kubernetes).
-pub async fn set_deletion_protection(
+async fn set_deletion_protection_unaudited(
     state: &AppState,
     caller: &Caller,
     cluster_name: &str,
@@ -521,7 +521,7 @@ pub async fn set_deletion_protection(
 
 /// Delete a cluster: refused while deletion protection is on; `confirm_name` must repeat the name. An
 /// unfinished operation does not stand in the way: it ends `cancelled` ("superseded by delete").
-pub async fn delete(
+async fn delete_unaudited(
     state: &AppState,
     caller: &Caller,
     cluster_name: &str,
@@ -619,6 +619,153 @@ async fn delete_round(
     tx.commit().await?;
     state.reconciler_wake.notify_waiters();
     Ok(Some(op))
+}
+
+/// [`create_unaudited`], with a refusal audited ([`audit_refusal`]).
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    request: &CreateRequest,
+) -> AppResult<(Cluster, Operation)> {
+    let result = create_unaudited(state, caller, request).await;
+    audit_refusal(state, caller, "cluster.create", &request.name, result).await
+}
+
+/// [`scale_unaudited`], with a refusal audited ([`audit_refusal`]).
+pub async fn scale(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    node_set: &str,
+    count: u32,
+) -> AppResult<Operation> {
+    let result = scale_unaudited(state, caller, cluster_name, node_set, count).await;
+    audit_refusal(state, caller, "cluster.scale", cluster_name, result).await
+}
+
+/// [`resize_unaudited`], with a refusal audited ([`audit_refusal`]).
+pub async fn resize(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    node_set: &str,
+    size: SizeChange,
+) -> AppResult<Operation> {
+    let result = resize_unaudited(state, caller, cluster_name, node_set, size).await;
+    audit_refusal(state, caller, "cluster.resize", cluster_name, result).await
+}
+
+/// [`restart_unaudited`], with a refusal audited ([`audit_refusal`]).
+pub async fn restart(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+) -> AppResult<Operation> {
+    let result = restart_unaudited(state, caller, cluster_name).await;
+    audit_refusal(state, caller, "cluster.restart", cluster_name, result).await
+}
+
+/// [`set_deletion_protection_unaudited`], with a refusal audited ([`audit_refusal`]).
+pub async fn set_deletion_protection(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    on: bool,
+) -> AppResult<()> {
+    let result = set_deletion_protection_unaudited(state, caller, cluster_name, on).await;
+    audit_refusal(
+        state,
+        caller,
+        "cluster.deletion_protection",
+        cluster_name,
+        result,
+    )
+    .await
+}
+
+/// [`delete_unaudited`], with a refusal audited ([`audit_refusal`]).
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    confirm_name: &str,
+) -> AppResult<Operation> {
+    let result = delete_unaudited(state, caller, cluster_name, confirm_name).await;
+    audit_refusal(state, caller, "cluster.delete", cluster_name, result).await
+}
+
+/// [`upgrade_unaudited`], with a refusal audited ([`audit_refusal`]).
+pub async fn upgrade(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    version: &str,
+) -> AppResult<Operation> {
+    let result = upgrade_unaudited(state, caller, cluster_name, version).await;
+    audit_refusal(state, caller, "cluster.upgrade", cluster_name, result).await
+}
+
+/// [`reconfigure_unaudited`], with a refusal audited ([`audit_refusal`]).
+pub async fn reconfigure(
+    state: &AppState,
+    caller: &Caller,
+    cluster_name: &str,
+    patch: &SpecPatch,
+) -> AppResult<Operation> {
+    let result = reconfigure_unaudited(state, caller, cluster_name, patch).await;
+    audit_refusal(state, caller, "cluster.reconfigure", cluster_name, result).await
+}
+
+/// A refused request is audited too, outcome `denied` with the reason: a role that may not change clusters
+/// (403) or a quota the request would exceed. Repetitions within a minute are counted into one row
+/// ([`audit::record_repeated`]), so a caller retrying cannot grow the log row by row. The refusal itself is
+/// returned unchanged; a failure to write the row is logged, never shown instead of it.
+async fn audit_refusal<T>(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    cluster: &str,
+    result: AppResult<T>,
+) -> AppResult<T> {
+    let reason = match &result {
+        Err(AppError::Forbidden(message)) => Some(message.clone()),
+        Err(AppError::Validation(errors)) => {
+            let quota: Vec<&str> = errors
+                .0
+                .iter()
+                .filter(|e| e.field.starts_with("quota."))
+                .map(|e| e.message.as_str())
+                .collect();
+            (!quota.is_empty()).then(|| quota.join(" "))
+        }
+        _ => None,
+    };
+    if let Some(reason) = reason {
+        let written = async {
+            let mut conn = state.db.acquire().await?;
+            audit::record_repeated(
+                &mut conn,
+                AuditEntry {
+                    actor: &caller.actor,
+                    tenant_id: Some(caller.tenant_id),
+                    action,
+                    target_kind: "cluster",
+                    target: cluster.trim(),
+                    outcome: "denied",
+                    before: None,
+                    after: Some(json!({ "reason": reason })),
+                    meta: &caller.meta,
+                },
+                std::time::Duration::from_secs(60),
+            )
+            .await
+        }
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, action, "could not audit a refused request");
+        }
+    }
+    result
 }
 
 async fn audit_cluster(

@@ -146,7 +146,19 @@ async fn malformed_and_mistyped_bodies_are_located(pool: PgPool) {
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(p["type"], "/api/docs#problem-quota-exceeded", "{p}");
 
-    assert_eq!(writes(&api).await, before);
+    // Nothing was written but the one audit row of the refused request (malformed bodies write none).
+    let (clusters, operations, audit_rows) = writes(&api).await;
+    assert_eq!((clusters, operations), (before.0, before.1));
+    assert_eq!(audit_rows, before.2 + 1);
+    let (action, outcome): (String, String) =
+        sqlx::query_as("SELECT action, outcome FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_one(&api.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (action.as_str(), outcome.as_str()),
+        ("cluster.create", "denied")
+    );
 }
 
 #[sqlx::test]

@@ -109,7 +109,10 @@ async fn storage_classes_are_an_admin_managed_list_enforced_at_the_field(pool: P
         "{doc}"
     );
     let detail = doc["errors"][0]["detail"].as_str().unwrap();
-    assert!(detail.contains("`fast-ssd`, `standard`"), "{detail}");
+    assert!(
+        detail.contains("\u{201c}fast-ssd\u{201d}, \u{201c}standard\u{201d}"),
+        "{detail}"
+    );
     let r = api
         .send(
             Method::POST,

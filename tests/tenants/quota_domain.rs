@@ -304,7 +304,7 @@ async fn exclusion_replaces_the_current_row_and_misuse_is_refused(pool: PgPool) 
     assert_eq!(
         fields.get("quota.cpu_millis"),
         Some(
-            "Quota exceeded for CPU: limit 20 cores, in use 18 cores, this request adds 4 cores, headroom 2 cores."
+            "Exceeds the CPU quota (limit 20 cores): this request adds 4 cores, and the tenant has 2 cores left."
         )
     );
     // A difference instead of totals is refused loudly.

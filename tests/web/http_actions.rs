@@ -39,7 +39,7 @@ async fn scale_goes_through_a_confirmation_page_with_the_quota(pool: PgPool) {
         .await;
     assert_eq!(status, 200);
     assert!(
-        html.contains("id=\"q-count\">Exceeds the nodes quota: this request adds 4, only 3 left"),
+        html.contains("id=\"q-count\">Exceeds the nodes quota (limit 6 nodes): this request adds 4 nodes, and the tenant has 3 nodes left."),
         "{html}"
     );
     // Confirming anyway is refused by the service, at the field.
@@ -51,7 +51,10 @@ async fn scale_goes_through_a_confirmation_page_with_the_quota(pool: PgPool) {
         )
         .await;
     assert_eq!(status, 422);
-    assert!(html.contains("Quota exceeded for nodes"), "{html}");
+    assert!(
+        html.contains("id=\"q-count\">Exceeds the nodes quota (limit 6 nodes)"),
+        "the same words after confirming: {html}"
+    );
     assert!(html.contains("value=\"7\""));
     // An even count on a production cluster: the spec rule at the field.
     let (status, html) = member

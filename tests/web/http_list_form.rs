@@ -128,7 +128,7 @@ async fn form_errors_come_back_beside_the_fields_with_the_input_kept(pool: PgPoo
         html[start..start + html[start..].find("</p>").unwrap()].to_owned()
     };
     assert!(!at("e-name").is_empty());
-    assert!(at("e-node_sets-0-count").contains("must be a whole number"));
+    assert!(at("e-node_sets-0-count").contains("Enter a whole number"));
     assert!(at("e-node_sets-0-attributes").contains("key=value"));
     assert!(html.contains("aria-invalid=\"true\""));
     assert!(html.contains("id=\"error-summary\""));
@@ -220,7 +220,7 @@ async fn quota_refusal_is_shown_at_the_field(pool: PgPool) {
     let slot = &html[html.find("id=\"q-node_sets-0-count\">").unwrap()..];
     assert!(
         slot.starts_with(
-            "id=\"q-node_sets-0-count\">Exceeds the nodes quota: this request adds 7, only 5 left"
+            "id=\"q-node_sets-0-count\">Exceeds the nodes quota (limit 5 nodes): this request adds 7 nodes, and the tenant has 5 nodes left."
         ),
         "{slot}"
     );
@@ -239,9 +239,15 @@ async fn quota_refusal_is_shown_at_the_field(pool: PgPool) {
         "{html}"
     );
     assert!(
-        html.contains("Quota exceeded for nodes"),
-        "the service's message is shown"
+        !html.contains("id=\"quota-refusal\""),
+        "the service's refusal has the preview's words, so it is not repeated in a banner: {html}"
     );
+    assert_eq!(
+        html.matches("Exceeds the nodes quota").count(),
+        1,
+        "one message per limit: {html}"
+    );
+    assert!(html.contains("ask a platform admin to raise it"), "{html}");
     assert!(html.contains("value=\"7\""));
     let clusters: i64 = sqlx::query_scalar("SELECT count(*) FROM clusters")
         .fetch_one(&f.app.pool)

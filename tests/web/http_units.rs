@@ -156,15 +156,12 @@ async fn size_refusals_and_the_quota_preview_speak_in_cores_and_gib(pool: PgPool
     assert_eq!(status, 422, "{html}");
     assert_eq!(
         at(&html, "e-node_sets-0-cpu_cores"),
-        "must be between 0.25 and 16 cores"
+        "Choose from 0.25 to 16 cores."
     );
-    assert_eq!(
-        at(&html, "e-kibana-memory_gib"),
-        "must be between 1 and 64 GiB"
-    );
+    assert_eq!(at(&html, "e-kibana-memory_gib"), "Choose from 1 to 64 GiB.");
     assert!(html.contains("value=\"20\""), "the input is kept");
     assert!(
-        html.contains("href=\"#f-node_sets-0-cpu_cores\">Node set 1 (default): CPU</a>: must be between 0.25 and 16 cores"),
+        html.contains("href=\"#f-node_sets-0-cpu_cores\">Node set 1 (default): CPU</a>: Choose from 0.25 to 16 cores."),
         "the summary links to the field: {html}"
     );
     assert!(
@@ -186,7 +183,7 @@ async fn size_refusals_and_the_quota_preview_speak_in_cores_and_gib(pool: PgPool
     assert_eq!(status, 422, "{html}");
     assert_eq!(
         at(&html, "e-node_sets-0-memory_gib"),
-        "must be a number of GiB, e.g. 1.5"
+        "Enter a number of GiB, such as 1.5."
     );
     assert!(
         !html.contains("id=\"e-node_sets-0-cpu_cores\""),
@@ -214,10 +211,13 @@ async fn size_refusals_and_the_quota_preview_speak_in_cores_and_gib(pool: PgPool
     assert!(row.contains("<td class=\"num\">+5 cores</td>"), "{row}");
     assert!(row.contains("over by 1 core</strong>"), "{row}");
     assert!(row.contains("of 4 cores"), "{row}");
-    let expected =
-        "Exceeds the CPU quota: this request adds 5 cores, only 4 cores left (limit 4 cores).";
+    let expected = "Exceeds the CPU quota (limit 4 cores): this request adds 5 cores, and the tenant has 4 cores left.";
     assert_eq!(at(&html, "q-node_sets-0-cpu_cores"), expected);
-    assert_eq!(at(&html, "q-kibana-cpu_cores"), expected);
+    assert_eq!(
+        at(&html, "q-kibana-cpu_cores"),
+        "",
+        "said once, at the field that adds the most CPU"
+    );
     // The htmx preview says the same in its out-of-band slots.
     let fragment = member
         .post(&f.app, "/t/acme/clusters/new/preview", &fields(&big, &[]))
@@ -240,11 +240,10 @@ async fn size_refusals_and_the_quota_preview_speak_in_cores_and_gib(pool: PgPool
         )
         .await;
     assert_eq!(status, 422);
-    assert!(
-        html.contains(
-            "Quota exceeded for CPU: limit 4 cores, in use 0 cores, this request adds 5 cores, headroom 4 cores."
-        ),
-        "{html}"
+    assert_eq!(
+        at(&html, "q-node_sets-0-cpu_cores"),
+        expected,
+        "the service's refusal in the preview's words, in cores"
     );
 
     // The resize form: the bound beside the field, the quota in cores, the input kept.
@@ -277,10 +276,7 @@ async fn size_refusals_and_the_quota_preview_speak_in_cores_and_gib(pool: PgPool
         )
         .await;
     assert_eq!(status, 422, "{html}");
-    assert_eq!(
-        at(&html, "e-cpu_cores"),
-        "must be between 0.25 and 16 cores"
-    );
+    assert_eq!(at(&html, "e-cpu_cores"), "Choose from 0.25 to 16 cores.");
     assert!(html.contains("value=\"17\""), "the input is kept: {html}");
     let (status, html) = member
         .post_text(
@@ -292,7 +288,7 @@ async fn size_refusals_and_the_quota_preview_speak_in_cores_and_gib(pool: PgPool
     assert_eq!(status, 200);
     assert_eq!(
         at(&html, "q-cpu_cores"),
-        "Exceeds the CPU quota: this request adds 0.75 cores, only 0.5 cores left (limit 4 cores)."
+        "Exceeds the CPU quota (limit 4 cores): this request adds 0.75 cores, and the tenant has 0.5 cores left."
     );
     let (status, html) = member
         .post_text(
@@ -304,7 +300,7 @@ async fn size_refusals_and_the_quota_preview_speak_in_cores_and_gib(pool: PgPool
     assert_eq!(status, 422);
     assert!(
         html.contains(
-            "Quota exceeded for CPU: limit 4 cores, in use 3.5 cores, this request adds 0.75 cores, headroom 0.5 cores."
+            "Exceeds the CPU quota (limit 4 cores): this request adds 0.75 cores, and the tenant has 0.5 cores left."
         ),
         "{html}"
     );

@@ -14,6 +14,7 @@ mod http_dashboard;
 mod http_isolation;
 mod http_list_form;
 mod http_stalls;
+mod http_topology;
 mod http_units;
 #[path = "../common/skip.rs"]
 mod skip;

@@ -93,7 +93,7 @@ impl NumberInput {
             NumberInput::Text(text) => text
                 .trim()
                 .parse::<i64>()
-                .map_err(|_| "must be a whole number".to_owned()),
+                .map_err(|_| "Enter a whole number".to_owned()),
         }
     }
 
@@ -233,9 +233,9 @@ mod tests {
         assert_eq!(parse("\" 3 \"").to_i64(), Ok(3));
         assert_eq!(
             parse("\"three\"").to_i64().unwrap_err(),
-            "must be a whole number"
+            "Enter a whole number"
         );
-        assert_eq!(parse("1.5").to_i64().unwrap_err(), "must be a whole number");
+        assert_eq!(parse("1.5").to_i64().unwrap_err(), "Enter a whole number");
         assert!(parse("\"  \"").is_blank());
         assert!(serde_json::from_str::<NumberInput>("true").is_err());
     }

@@ -24,11 +24,11 @@ fn check_dns_label(
     must_start_with_letter: bool,
 ) -> Result<(), String> {
     if value.is_empty() {
-        return Err("is required".into());
+        return Err("Enter a name".into());
     }
     if value.len() > max_len {
         return Err(format!(
-            "must be at most {max_len} characters (has {})",
+            "Use at most {max_len} characters (this one has {})",
             value.len()
         ));
     }
@@ -37,20 +37,28 @@ fn check_dns_label(
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Err(format!(
-            "may only contain lowercase letters, digits and '-' (found {c:?})"
+            "Use only lower-case letters, digits and dashes (\u{201c}{c}\u{201d} is not allowed)"
         ));
     }
     let first = value.as_bytes()[0];
     if must_start_with_letter && !first.is_ascii_lowercase() {
-        return Err("must start with a lowercase letter".into());
+        return Err("Start with a lower-case letter".into());
     }
     if first == b'-' {
-        return Err("must start with a letter or digit".into());
+        return Err("Start with a letter or a digit".into());
     }
     if value.ends_with('-') {
-        return Err("must not end with '-'".into());
+        return Err("End with a letter or a digit, not a dash".into());
     }
     Ok(())
+}
+
+/// `"Use only ..."` as `"use only ..."`, for a reason quoted inside another sentence.
+fn lower_first(reason: &str) -> String {
+    let mut chars = reason.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_lowercase().chain(chars).collect::<String>()
+    })
 }
 
 /// Implements the string plumbing shared by the name newtypes: `as_str`, `Display`, `AsRef<str>`,
@@ -140,15 +148,15 @@ impl StorageClassName {
     pub fn parse(value: &str) -> Result<Self, String> {
         if value.len() > STORAGE_CLASS_NAME_MAX_LEN {
             return Err(format!(
-                "must be at most {STORAGE_CLASS_NAME_MAX_LEN} characters"
+                "Use at most {STORAGE_CLASS_NAME_MAX_LEN} characters"
             ));
         }
         for label in value.split('.') {
             check_dns_label(label, 63, false).map_err(|reason| {
                 if label.is_empty() {
-                    "must be a DNS name like `fast-ssd` or `gp3.csi.example.com`".to_owned()
+                    "Use a DNS name such as `fast-ssd` or `gp3.csi.example.com`".to_owned()
                 } else {
-                    format!("part `{label}` {reason}")
+                    format!("In the part `{label}`: {}", lower_first(&reason))
                 }
             })?;
         }
@@ -171,13 +179,16 @@ mod tests {
     #[test]
     fn cluster_name_rejects_bad_names_with_a_reason() {
         let cases = [
-            ("", "is required"),
-            ("Logs", "lowercase"),
-            ("logs_prod", "lowercase letters, digits and '-'"),
-            ("1logs", "start with a lowercase letter"),
-            ("-logs", "start with a lowercase letter"),
-            ("logs-", "end with '-'"),
-            ("log s", "found ' '"),
+            ("", "Enter a name"),
+            ("Logs", "lower-case"),
+            (
+                "logs_prod",
+                "lower-case letters, digits and dashes (\u{201c}_\u{201d}",
+            ),
+            ("1logs", "Start with a lower-case letter"),
+            ("-logs", "Start with a lower-case letter"),
+            ("logs-", "not a dash"),
+            ("log s", "(\u{201c} \u{201d} is not allowed)"),
         ];
         for (input, expected) in cases {
             let err = ClusterName::parse(input).unwrap_err();

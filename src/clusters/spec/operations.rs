@@ -174,7 +174,7 @@ mod tests {
         );
         let errors = apply_scale(&spec, &production(), "default", 500).unwrap_err();
         assert!(
-            errors.get("count").unwrap().contains("between 1 and 50"),
+            errors.get("count").unwrap().contains("from 1 to 50"),
             "{errors}"
         );
         let errors = apply_scale(&spec, &production(), "default", 3).unwrap_err();

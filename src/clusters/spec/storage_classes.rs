@@ -25,7 +25,8 @@ pub struct StorageClassPolicy {
 impl StorageClassPolicy {
     /// The class a node set gets: `requested` when it is allowed or is the class the node set already has
     /// (`existing`: `Some(class)` for a node set of the current spec, `None` for a new one), the default
-    /// for a new node set naming none. The error is the message for the `storage_class` field.
+    /// for a new node set naming none, and the class it has for an existing node set naming none. The error
+    /// is the message for the `storage_class` field.
     pub fn resolve(
         &self,
         requested: Option<StorageClassName>,
@@ -33,7 +34,7 @@ impl StorageClassPolicy {
     ) -> Result<Option<StorageClassName>, String> {
         let Some(class) = requested else {
             return Ok(match existing {
-                Some(_) => None,
+                Some(kept) => kept.clone(),
                 None => self.default.clone(),
             });
         };
@@ -100,6 +101,11 @@ mod tests {
             "no default for an existing set"
         );
         assert!(p.resolve(Some(class("silver")), Some(&gold)).is_err());
+        assert_eq!(
+            p.resolve(None, Some(&gold)).unwrap(),
+            gold,
+            "naming none keeps the class it has"
+        );
     }
 
     #[test]

@@ -449,7 +449,7 @@ fn number(
     unit: &str,
 ) -> Option<u32> {
     let Some(value) = value.filter(|v| !v.is_blank()) else {
-        errors.add(field, "is required");
+        errors.add(field, "Enter a number");
         return None;
     };
     match value.to_i64() {
@@ -458,7 +458,7 @@ fn number(
             None
         }
         Ok(n) if n < i64::from(min) || n > i64::from(max) => {
-            errors.add(field, format!("must be between {min} and {max} {unit}"));
+            errors.add(field, format!("Choose from {min} to {max} {unit}"));
             None
         }
         Ok(n) => u32::try_from(n).ok(),

@@ -106,7 +106,11 @@ fn version_must_parse_and_be_offered() {
         "major.minor.patch",
     );
     bad.version = "".into();
-    assert_error(&errors_of(&bad, &rules(), None), "version", "is required");
+    assert_error(
+        &errors_of(&bad, &rules(), None),
+        "version",
+        "Choose a version",
+    );
     bad.version = "8.15.0".into();
     assert_error(
         &errors_of(&bad, &rules(), None),
@@ -170,7 +174,7 @@ fn node_set_names_are_checked_and_unique() {
     assert_error(
         &errors_of(&bad, &rules(), None),
         "node_sets.1.name",
-        "lowercase",
+        "lower-case",
     );
 
     let mut dup = input();
@@ -178,7 +182,7 @@ fn node_set_names_are_checked_and_unique() {
     assert_error(
         &errors_of(&dup, &rules(), None),
         "node_sets.1.name",
-        "already named `master`",
+        "already named \u{201c}master\u{201d}",
     );
 
     let mut long = input();
@@ -200,20 +204,16 @@ fn sizes_must_be_within_bounds() {
     bad.node_sets[1].count = Some("two".into());
     bad.node_sets[1].cpu_millis = None;
     let errors = errors_of(&bad, &rules(), None);
-    assert_error(&errors, "node_sets.0.count", "between 1 and 50 nodes");
+    assert_error(&errors, "node_sets.0.count", "from 1 to 50 nodes");
     assert_error(
         &errors,
         "node_sets.0.cpu_millis",
-        "between 250 and 16000 millicores",
+        "from 250 to 16000 millicores",
     );
-    assert_error(
-        &errors,
-        "node_sets.0.memory_mib",
-        "between 1024 and 65536 MiB",
-    );
-    assert_error(&errors, "node_sets.0.storage_gib", "between 1 and 4096 GiB");
+    assert_error(&errors, "node_sets.0.memory_mib", "from 1024 to 65536 MiB");
+    assert_error(&errors, "node_sets.0.storage_gib", "from 1 to 4096 GiB");
     assert_error(&errors, "node_sets.1.count", "whole number");
-    assert_error(&errors, "node_sets.1.cpu_millis", "is required");
+    assert_error(&errors, "node_sets.1.cpu_millis", "Enter a number");
 }
 
 #[test]
@@ -231,7 +231,7 @@ fn roles_are_required_known_and_consistent() {
     assert_error(
         &errors_of(&unknown, &rules(), None),
         "node_sets.1.roles",
-        "unknown role `client`",
+        "Unknown role \u{201c}client\u{201d}",
     );
 
     let mut mixed = input();
@@ -349,7 +349,7 @@ fn storage_class_is_a_dns_subdomain_and_fixed_once_created() {
     assert_error(
         &errors_of(&bad, &rules(), None),
         "node_sets.1.storage_class",
-        "lowercase",
+        "lower-case",
     );
 
     let mut fast = input();
@@ -369,7 +369,7 @@ fn storage_class_is_a_dns_subdomain_and_fixed_once_created() {
     assert_error(
         &errors_of(&changed, &rules(), Some(&previous)),
         "node_sets.1.storage_class",
-        "`fast-ssd`",
+        "\u{201c}fast-ssd\u{201d}",
     );
     changed.node_sets[1].storage_class = None;
     assert_error(
@@ -391,7 +391,7 @@ fn attributes_are_checked() {
     assert_error(
         &errors_of(&bad_key, &rules(), None),
         "node_sets.1.attributes",
-        "`Data Tier`",
+        "\u{201c}Data Tier\u{201d}",
     );
 
     let mut bad_value = input();
@@ -399,7 +399,7 @@ fn attributes_are_checked() {
     assert_error(
         &errors_of(&bad_value, &rules(), None),
         "node_sets.1.attributes",
-        "`data`: attribute value",
+        "\u{201c}data\u{201d}: attribute value",
     );
 
     let mut twice = input();
@@ -428,9 +428,9 @@ fn kibana_is_optional_and_bounded() {
         memory_mib: Some(512u32.into()),
     });
     let errors = errors_of(&bad, &rules(), None);
-    assert_error(&errors, "kibana.count", "between 1 and 5 instances");
-    assert_error(&errors, "kibana.cpu_millis", "is required");
-    assert_error(&errors, "kibana.memory_mib", "between 1024");
+    assert_error(&errors, "kibana.count", "from 1 to 5 instances");
+    assert_error(&errors, "kibana.cpu_millis", "Enter a number");
+    assert_error(&errors, "kibana.memory_mib", "from 1024");
 }
 
 #[test]

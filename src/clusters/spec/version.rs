@@ -35,7 +35,7 @@ impl EsVersion {
     pub fn parse(value: &str) -> Result<Self, String> {
         const HINT: &str = "must be a version like 8.19.7 (major.minor.patch)";
         if value.is_empty() {
-            return Err("is required".into());
+            return Err("Choose a version".into());
         }
         let parts: Vec<&str> = value.split('.').collect();
         if parts.len() != 3 {
@@ -163,7 +163,7 @@ mod tests {
         ] {
             assert!(EsVersion::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(EsVersion::parse("").unwrap_err(), "is required");
+        assert_eq!(EsVersion::parse("").unwrap_err(), "Choose a version");
         assert!(EsVersion::parse("8.19").unwrap_err().contains("8.19.7"));
     }
 

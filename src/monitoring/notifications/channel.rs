@@ -339,7 +339,7 @@ pub fn parse_recipients(items: &[String]) -> Result<Vec<Email>, String> {
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        let email = Email::parse(part).map_err(|m| format!("{part}: {m}"))?;
+        let email = Email::parse(part).map_err(|m| format!("`{part}`: {m}"))?;
         if !out.contains(&email) {
             out.push(email);
         }

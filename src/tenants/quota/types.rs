@@ -94,6 +94,17 @@ impl QuotaDimension {
         }
     }
 
+    /// An amount with its noun, for sentences (`1 cluster`, `3 nodes`, `20 cores`, `1.5 GiB`).
+    pub fn amount(self, value: i64) -> String {
+        let noun =
+            |one: &str, many: &str| format!("{value} {}", if value == 1 { one } else { many });
+        match self {
+            QuotaDimension::Clusters => noun("cluster", "clusters"),
+            QuotaDimension::Nodes => noun("node", "nodes"),
+            other => other.format(value),
+        }
+    }
+
     /// An amount as a form field shows it, in the input unit (`20`, `1.5`).
     pub fn to_input(self, value: i64) -> String {
         match self {
@@ -131,16 +142,17 @@ pub struct QuotaViolation {
 }
 
 impl QuotaViolation {
-    /// "Quota exceeded for CPU: limit 20 cores, in use 18 cores, this request adds 4 cores, headroom 2 cores."
+    /// "Exceeds the CPU quota (limit 20 cores): this request adds 4 cores, and the tenant has 2 cores left."
+    /// The one wording of a refusal: the live preview beside the form fields, the request service's refusal
+    /// after submitting and the API's problem details all use it.
     pub fn message(&self) -> String {
         let d = self.dimension;
         format!(
-            "Quota exceeded for {}: limit {}, in use {}, this request adds {}, headroom {}.",
+            "Exceeds the {} quota (limit {}): this request adds {}, and the tenant has {} left.",
             d.human_name(),
-            d.format(self.limit),
-            d.format(self.usage),
-            d.format(self.delta),
-            d.format(self.headroom)
+            d.amount(self.limit),
+            d.amount(self.delta),
+            d.amount(self.headroom)
         )
     }
 }
@@ -180,6 +192,17 @@ pub struct QuotaPreviewRow {
 }
 
 impl QuotaPreviewRow {
+    /// The refusal this row means, when the request exceeds it.
+    pub fn violation(&self) -> Option<QuotaViolation> {
+        self.exceeds.then_some(QuotaViolation {
+            dimension: self.dimension,
+            limit: self.limit,
+            usage: self.usage,
+            delta: self.delta,
+            headroom: self.headroom,
+        })
+    }
+
     /// Usage after the request as a percentage of the limit, capped at 100 (for a bar's width).
     pub fn after_percent(&self) -> i64 {
         percent(self.after, self.limit)
@@ -227,14 +250,7 @@ impl QuotaPreview {
     pub fn violations(&self) -> Vec<QuotaViolation> {
         self.rows
             .iter()
-            .filter(|r| r.exceeds)
-            .map(|r| QuotaViolation {
-                dimension: r.dimension,
-                limit: r.limit,
-                usage: r.usage,
-                delta: r.delta,
-                headroom: r.headroom,
-            })
+            .filter_map(QuotaPreviewRow::violation)
             .collect()
     }
 }
@@ -342,7 +358,7 @@ mod tests {
         };
         assert_eq!(
             v.message(),
-            "Quota exceeded for CPU: limit 20 cores, in use 18 cores, this request adds 4 cores, headroom 2 cores."
+            "Exceeds the CPU quota (limit 20 cores): this request adds 4 cores, and the tenant has 2 cores left."
         );
     }
 
@@ -397,7 +413,7 @@ mod tests {
             errors
                 .get("quota.clusters")
                 .unwrap()
-                .contains("limit 1, in use 1")
+                .contains("(limit 1 cluster): this request adds 1 cluster")
         );
         assert!(errors.get("quota.nodes").is_some());
     }

@@ -7,12 +7,15 @@
 //! so messages land beside the inputs.
 //!
 //! The form works without JavaScript: submit buttons named `action` add a node set (`add_node_set`), remove
-//! one (`remove_node_set:<index>`), preview the quota (`preview`) or send the request (`create`).
+//! one (`remove_node_set:<index>`), fill one with a preset size (`preset:<index>:<s|m|l|xl>`), preview the
+//! quota (`preview`) or send the request (`create`).
 
 use std::collections::BTreeMap;
 
+use crate::clusters::presets::SizePreset;
 use crate::clusters::spec::{
-    ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput, SizeBounds, SpecRules,
+    ClusterSpec, ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput, SizeBounds,
+    SpecRules,
 };
 use crate::clusters::templates::Template;
 use crate::error::FieldErrors;
@@ -33,6 +36,8 @@ pub enum FormAction {
     AddNodeSet,
     /// Remove the node set at this index.
     RemoveNodeSet(usize),
+    /// Fill the node set at this index with a preset size (`s`, `m`, `l`, `xl`).
+    Preset(usize, &'static str),
 }
 
 impl FormAction {
@@ -40,10 +45,22 @@ impl FormAction {
         match raw {
             "preview" => FormAction::Preview,
             "add_node_set" => FormAction::AddNodeSet,
-            other => other
-                .strip_prefix("remove_node_set:")
-                .and_then(|i| i.parse().ok())
-                .map_or(FormAction::Create, FormAction::RemoveNodeSet),
+            other => {
+                if let Some((i, id)) = other
+                    .strip_prefix("preset:")
+                    .and_then(|rest| rest.split_once(':'))
+                    && let (Ok(i), Some(id)) = (
+                        i.parse::<usize>(),
+                        ["s", "m", "l", "xl"].into_iter().find(|p| *p == id),
+                    )
+                {
+                    return FormAction::Preset(i, id);
+                }
+                other
+                    .strip_prefix("remove_node_set:")
+                    .and_then(|i| i.parse().ok())
+                    .map_or(FormAction::Create, FormAction::RemoveNodeSet)
+            }
         }
     }
 }
@@ -96,11 +113,18 @@ impl ClusterForm {
     /// The form pre-filled from a template, on the version the request service gives a create from that
     /// template ([`Template::spec_for`]).
     pub fn from_template(template: &Template, rules: &SpecRules) -> Self {
-        let spec = &template.spec_for(rules);
+        Self {
+            template: template.id.to_owned(),
+            ..Self::from_spec("", &template.spec_for(rules))
+        }
+    }
+
+    /// The form pre-filled with a cluster's spec (the topology form of an existing cluster).
+    pub fn from_spec(name: &str, spec: &ClusterSpec) -> Self {
         let kibana = spec.kibana.as_ref();
         Self {
-            name: String::new(),
-            template: template.id.to_owned(),
+            name: name.to_owned(),
+            template: String::new(),
             version: spec.version.to_string(),
             node_sets: spec
                 .node_sets
@@ -204,6 +228,15 @@ impl ClusterForm {
             storage_class: base.storage_class.clone(),
             ..base
         });
+    }
+
+    /// Give the node set at `index` a preset's CPU, memory and storage (no-op when out of range).
+    pub fn apply_preset(&mut self, index: usize, preset: &SizePreset) {
+        if let Some(set) = self.node_sets.get_mut(index) {
+            set.cpu_cores = units::cores_input(i64::from(preset.cpu_millis));
+            set.memory_gib = units::gib_input(i64::from(preset.memory_mib));
+            set.storage_gib = preset.storage_gib.to_string();
+        }
     }
 
     /// Remove the node set at `index` (no-op when out of range).
@@ -473,11 +506,11 @@ mod tests {
         let (_, errors) = form.to_input(&rules.bounds);
         assert_eq!(
             errors.get("node_sets.0.cpu_cores"),
-            Some("must be between 0.25 and 16 cores")
+            Some("Choose from 0.25 to 16 cores.")
         );
         assert_eq!(
             errors.get("kibana.memory_gib"),
-            Some("must be a number of GiB, e.g. 1.5")
+            Some("Enter a number of GiB, such as 1.5.")
         );
         assert_eq!(
             form.lenient_totals().cpu_millis,

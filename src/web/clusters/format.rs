@@ -3,6 +3,36 @@
 
 use chrono::{DateTime, Utc};
 
+/// A piece of a text that may mark code with backticks (a template's description): plain words or code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextPart {
+    /// The words, escaped by the template like any text.
+    pub text: String,
+    /// Shown as `<code>`.
+    pub code: bool,
+}
+
+/// Split `text` at backticks into plain and code parts, so "`node.attr.data`" reads as code, not as
+/// Markdown punctuation. An unpaired backtick stays a backtick.
+pub fn inline_code(text: &str) -> Vec<TextPart> {
+    let pieces: Vec<&str> = text.split('`').collect();
+    if pieces.len().is_multiple_of(2) {
+        return vec![TextPart {
+            text: text.to_owned(),
+            code: false,
+        }];
+    }
+    pieces
+        .into_iter()
+        .enumerate()
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(i, p)| TextPart {
+            text: p.to_owned(),
+            code: i % 2 == 1,
+        })
+        .collect()
+}
+
 /// A timestamp as `2026-11-22 07:28:01 UTC`.
 pub fn timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -78,5 +108,14 @@ mod tests {
         assert_eq!(age(now - chrono::Duration::seconds(700), now), "11 min");
         assert_eq!(age(now - chrono::Duration::hours(30), now), "1 d");
         assert!(timestamp(now).ends_with("UTC"));
+    }
+
+    #[test]
+    fn backticks_become_code_parts() {
+        let parts = inline_code("tagged with `node.attr.data` for ILM");
+        assert_eq!(parts.len(), 3);
+        assert!(!parts[0].code && parts[1].code && !parts[2].code);
+        assert_eq!(parts[1].text, "node.attr.data");
+        assert_eq!(inline_code("an odd ` mark")[0].text, "an odd ` mark");
     }
 }

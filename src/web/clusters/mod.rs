@@ -12,8 +12,9 @@
 //! quota preview while typing, and `static/js/clusters.js` adds the copy buttons. No inline scripts or
 //! styles: the CSP allows neither.
 //!
-//! Submodules: [`list`], [`new`] (request form) with [`form`] (its parsing) and [`quota_view`] (the quota
-//! panel), [`dashboard`] and [`live`] (the refreshed fragment), [`actions`] (scale, resize, upgrade),
+//! Submodules: [`list`], [`new`] (request form) and [`topology`] (an existing cluster's node sets and Kibana)
+//! with [`spec_form`] (their shared fields), [`form`] (parsing) and [`quota_view`] (the quota panel),
+//! [`dashboard`] and [`live`] (the refreshed fragment), [`actions`] (scale, resize, upgrade),
 //! [`confirm`] (restart, deletion protection, delete, cancel), [`credentials`], [`charts`] (inline SVG),
 //! [`format`], [`size_fields`] (CPU and memory inputs in cores and GiB).
 
@@ -30,6 +31,8 @@ pub mod live;
 pub mod new;
 pub mod quota_view;
 pub mod size_fields;
+pub mod spec_form;
+pub mod topology;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -58,6 +61,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/t/{tenant}/clusters/{name}/indices/{index}/replicas",
             post(elasticsearch::set_replicas),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/topology",
+            get(topology::topology_page).post(topology::submit),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/topology/preview",
+            post(topology::preview),
         )
         .route(
             "/t/{tenant}/clusters/{name}/scale",

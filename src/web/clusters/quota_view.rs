@@ -41,6 +41,8 @@ pub struct QuotaRowView {
     pub state: &'static str,
     /// The full refusal message when exceeded.
     pub message: String,
+    /// The message is shown beside the form field that moves it, so the panel only points there.
+    pub placed: bool,
 }
 
 /// The panel.
@@ -50,8 +52,13 @@ pub struct QuotaPanel {
     pub rows: Vec<QuotaRowView>,
     /// No limit would be exceeded.
     pub fits: bool,
-    /// Refusals reported by the request service itself (a race with another request), shown as a banner.
+    /// Refusals reported by the request service itself that no row of the preview explains (a race with
+    /// another request), shown as a banner.
     pub service_messages: Vec<String>,
+    /// What to do about a refusal: whom to ask to raise a limit (empty when everything fits).
+    pub next_step: String,
+    /// Where a platform admin raises this tenant's limits (empty for everyone else).
+    pub raise_href: String,
 }
 
 impl QuotaPanel {
@@ -61,6 +68,24 @@ impl QuotaPanel {
             rows: preview.rows.iter().map(row_view).collect(),
             fits: preview.fits(),
             service_messages: Vec::new(),
+            next_step: String::new(),
+            raise_href: String::new(),
+        }
+    }
+
+    /// Keep the request service's refusals that the preview's rows do not already say in the same words
+    /// (both come from `QuotaViolation::message`, so a refusal after submitting reads as it did before).
+    pub fn set_service_messages(&mut self, messages: Vec<String>) {
+        self.service_messages = messages
+            .into_iter()
+            .filter(|m| !self.rows.iter().any(|r| r.message == *m))
+            .collect();
+    }
+
+    /// Mark the rows whose message the form shows beside a field (`messages`: field -> message).
+    pub fn mark_placed(&mut self, messages: &BTreeMap<String, String>) {
+        for row in &mut self.rows {
+            row.placed = row.exceeds && messages.values().any(|m| m.contains(&row.message));
         }
     }
 
@@ -105,17 +130,8 @@ fn row_view(r: &QuotaPreviewRow) -> QuotaRowView {
         } else {
             ""
         },
-        message: if r.exceeds {
-            format!(
-                "Exceeds the {} quota: this request adds {}, only {} left (limit {}).",
-                d.human_name(),
-                d.format(r.delta),
-                d.format(r.headroom),
-                d.format(r.limit)
-            )
-        } else {
-            String::new()
-        },
+        message: r.violation().map(|v| v.message()).unwrap_or_default(),
+        placed: false,
     }
 }
 
@@ -129,7 +145,24 @@ pub async fn preview(
     let preview = quota::preview(conn, tenant_id, totals, exclude)
         .await
         .map_err(AppError::from)?;
-    Ok(QuotaPanel::from_preview(&preview))
+    let mut panel = QuotaPanel::from_preview(&preview);
+    if !panel.fits {
+        let admins = crate::accounts::users::platform_admin_contacts(conn, 3).await?;
+        panel.next_step = next_step(&admins);
+    }
+    Ok(panel)
+}
+
+/// "To go beyond a limit, ask a platform admin to raise it: ada@example.com or bob@example.com."
+fn next_step(admins: &[String]) -> String {
+    match admins {
+        [] => "To go beyond a limit, ask a platform admin to raise it.".to_owned(),
+        [only] => format!("To go beyond a limit, ask a platform admin to raise it: {only}."),
+        [rest @ .., last] => format!(
+            "To go beyond a limit, ask a platform admin to raise it: {} or {last}.",
+            rest.join(", ")
+        ),
+    }
 }
 
 /// The messages to show beside fields: for every exceeded limit, each field `fields_of(dimension)` names
@@ -207,7 +240,11 @@ mod tests {
             ("0", "1")
         );
         assert!(nodes.exceeds);
-        assert!(nodes.message.contains("only 2 left"), "{}", nodes.message);
+        assert!(
+            nodes.message.contains("the tenant has 2 nodes left"),
+            "{}",
+            nodes.message
+        );
         assert_eq!(nodes.state, "over");
         let cpu = &panel.rows[2];
         assert_eq!(
@@ -244,6 +281,6 @@ mod tests {
         e.add("quota.nodes", "too many");
         let (rest, quota) = split_quota_errors(e);
         assert_eq!(rest.0.len(), 1);
-        assert_eq!(quota, ["too many"]);
+        assert_eq!(quota, ["Too many."]);
     }
 }

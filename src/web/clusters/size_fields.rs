@@ -52,7 +52,7 @@ pub fn read_memory(raw: &str, bounds: &SizeBounds) -> Reading {
 /// "must be between 0.25 and 16 cores".
 pub fn cpu_range(b: &SizeBounds) -> String {
     format!(
-        "must be between {} and {} cores",
+        "Choose from {} to {} cores",
         units::cores_input(i64::from(b.min_cpu_millis)),
         units::cores_input(i64::from(b.max_cpu_millis))
     )
@@ -61,7 +61,7 @@ pub fn cpu_range(b: &SizeBounds) -> String {
 /// "must be between 1 and 64 GiB".
 pub fn memory_range(b: &SizeBounds) -> String {
     format!(
-        "must be between {} and {} GiB",
+        "Choose from {} to {} GiB",
         units::gib_input(i64::from(b.min_memory_mib)),
         units::gib_input(i64::from(b.max_memory_mib))
     )
@@ -77,7 +77,7 @@ fn read(
     if raw.trim().is_empty() {
         return Reading {
             value: None,
-            error: Some("is required".into()),
+            error: Some("Enter a number".into()),
         };
     }
     match parse(raw) {
@@ -95,11 +95,11 @@ fn read(
         },
         Err(m) if m.contains("decimals") => Reading {
             value: None,
-            error: Some(format!("must have at most three decimals, e.g. 1.5 {unit}")),
+            error: Some(format!("Use at most three decimals, such as 1.5 {unit}")),
         },
         Err(_) => Reading {
             value: None,
-            error: Some(format!("must be a number of {unit}, e.g. 1.5")),
+            error: Some(format!("Enter a number of {unit}, such as 1.5")),
         },
     }
 }
@@ -170,18 +170,15 @@ mod tests {
         let b = SizeBounds::default();
         let over = read_cpu("20", &b);
         assert_eq!(over.value, Some(20_000), "the preview still counts it");
-        assert_eq!(
-            over.error.as_deref(),
-            Some("must be between 0.25 and 16 cores")
-        );
+        assert_eq!(over.error.as_deref(), Some("Choose from 0.25 to 16 cores"));
         assert_eq!(
             read_memory("0.5", &b).error.as_deref(),
-            Some("must be between 1 and 64 GiB")
+            Some("Choose from 1 to 64 GiB")
         );
-        assert_eq!(read_cpu("", &b).error.as_deref(), Some("is required"));
+        assert_eq!(read_cpu("", &b).error.as_deref(), Some("Enter a number"));
         assert_eq!(
             read_cpu("-1", &b).error.as_deref(),
-            Some("must be between 0.25 and 16 cores")
+            Some("Choose from 0.25 to 16 cores")
         );
         assert!(
             read_cpu("two", &b)
@@ -234,7 +231,7 @@ mod tests {
         );
         assert_eq!(
             merged.get("kibana.memory_gib"),
-            Some("must be between 1 and 64 GiB")
+            Some("Choose from 1 to 64 GiB.")
         );
         assert!(!merged.to_string().contains("millicores"));
     }

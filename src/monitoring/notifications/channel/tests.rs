@@ -146,7 +146,11 @@ fn email_channels_refuse_a_secret_and_bad_recipients() {
     i.recipients = vec!["ops@example.com, not-an-address".into()];
     let e = field_errors(i.validate(cx(&policy)));
     assert!(e.get("secret").unwrap().contains("no secret"));
-    assert!(e.get("recipients").unwrap().starts_with("not-an-address:"));
+    assert!(
+        e.get("recipients")
+            .unwrap()
+            .starts_with("\u{201c}not-an-address\u{201d}:")
+    );
     i.recipients = vec![];
     assert!(
         parse_recipients(&i.recipients)
