@@ -4,6 +4,7 @@ pub mod credentials;
 pub mod repo;
 pub mod service;
 pub mod spec;
+pub mod state;
 pub mod storage_classes;
 pub mod templates;
 pub mod views;
