@@ -11,8 +11,8 @@
 //!
 //! `GET /t/{tenant}/clusters/{name}/live` returns just this fragment; htmx fetches it every 3 s and swaps it
 //! in place, with the actions card swapped out of band (so buttons enable and disable as operations start and
-//! end) and, once nothing is in progress any more, the success messages of the page removed (they said what
-//! had just been requested). Once the cluster is gone, htmx is told to go to the list instead.
+//! end); `data-settled` tells `static/js/live.js` when nothing is in progress any more, and it then removes
+//! the page's success messages (they said what had just been requested). Once the cluster is gone, htmx is told to go to the list instead.
 
 use askama::Template;
 use askama_web::WebTemplate;
