@@ -25,3 +25,16 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await?;
     Ok(())
 }
+
+/// A read-only transaction that sees one snapshot of the database (`REPEATABLE READ`): a page that reads
+/// several tables through it shows numbers that belong together, even while the observer and the reconciler
+/// write in between its queries. Dropping it ends it (nothing to commit).
+pub async fn snapshot(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

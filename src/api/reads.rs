@@ -24,6 +24,7 @@ use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult};
 use crate::clusters::repo::{Cluster, ObservedStatus};
 use crate::clusters::spec::ClusterSpec;
+use crate::clusters::state::ActiveWork;
 use crate::tenants::quota::Resources;
 use crate::tenants::{Tenant, TenantSlug};
 
@@ -144,7 +145,12 @@ pub async fn load(
                   c.observed_version AS "observed_version?",
                   c.observed_generation AS "observed_generation?", c.conditions AS "conditions?",
                   c.in_progress AS "in_progress?", c.kibana_health AS "kibana_health?",
-                  c.status_observed_at
+                  c.status_observed_at,
+                  (SELECT jsonb_build_object('kind', o.kind, 'state', o.state, 'params', o.params,
+                          'stalled_reason', o.stalled_reason)
+                   FROM operations o
+                   WHERE o.cluster_id = c.id AND o.state IN ('pending', 'applying', 'waiting'))
+                   AS "active_operation?: Json<ActiveWork>"
            FROM tenants t
            LEFT JOIN tenant_members m ON m.tenant_id = t.id AND m.user_id = $2
            LEFT JOIN clusters c ON c.tenant_id = t.id AND c.name = $3 AND c.deleted_at IS NULL
@@ -206,6 +212,7 @@ pub async fn load(
                 kibana_health: r.kibana_health?,
                 observed_at: r.status_observed_at,
             },
+            active_operation: r.active_operation.map(|j| j.0),
         })
     })();
     Ok(Some(Found {

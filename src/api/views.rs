@@ -13,6 +13,7 @@ use crate::clusters::repo::{Cluster, PodRow};
 use crate::clusters::spec::{
     ClusterSpec, ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput,
 };
+use crate::clusters::state::StateKind;
 use crate::operations::model::{OperationKind, OperationState};
 use crate::operations::repo::Operation;
 use crate::tenants::Role;
@@ -367,11 +368,52 @@ pub struct ClusterView {
     pub resources: ClusterResources,
     /// Observed status.
     pub status: ClusterStatus,
+    /// The state in people's words (the same the web pages show): `creating`, `ready`, `changing`,
+    /// `degraded` (yellow, or nodes missing), `unavailable` (red, or no status), `stalled`, `deleting`.
+    pub state: ClusterStateName,
+    /// What the state means now: what is changing, why it is stalled, how many nodes are ready while
+    /// creating, what is missing; empty when `ready`. Example: `scaling node set data to 5 nodes`.
+    pub state_detail: String,
+}
+
+/// A cluster's state (see `ClusterView.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterStateName {
+    /// Being created.
+    Creating,
+    /// Green, every node ready, nothing in progress.
+    Ready,
+    /// A change is being applied.
+    Changing,
+    /// Yellow, or fewer nodes ready than requested.
+    Degraded,
+    /// Red, health unknown, or no status yet.
+    Unavailable,
+    /// An operation made no progress for too long.
+    Stalled,
+    /// A delete was accepted.
+    Deleting,
+}
+
+impl From<StateKind> for ClusterStateName {
+    fn from(k: StateKind) -> Self {
+        match k {
+            StateKind::Creating => Self::Creating,
+            StateKind::Ready => Self::Ready,
+            StateKind::Changing => Self::Changing,
+            StateKind::Degraded => Self::Degraded,
+            StateKind::Unavailable => Self::Unavailable,
+            StateKind::Stalled => Self::Stalled,
+            StateKind::Deleting => Self::Deleting,
+        }
+    }
 }
 
 impl ClusterView {
     /// The view of a cluster of tenant `tenant_slug`.
     pub fn new(c: &Cluster, tenant_slug: &str) -> Self {
+        let state = c.state();
         Self {
             name: c.name.clone(),
             tenant: tenant_slug.to_owned(),
@@ -391,6 +433,8 @@ impl ClusterView {
                 storage_gib: c.resources.storage_gib,
             },
             status: ClusterStatus::new(c),
+            state: state.kind.into(),
+            state_detail: state.detail,
         }
     }
 }

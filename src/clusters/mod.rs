@@ -5,6 +5,7 @@ pub mod presets;
 pub mod repo;
 pub mod service;
 pub mod spec;
+pub mod state;
 pub mod storage_classes;
 pub mod templates;
 pub mod views;

@@ -8,6 +8,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::clusters::spec::ClusterSpec;
+use crate::clusters::state::ActiveWork;
 use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
 use crate::tenants::quota::Resources;
 
@@ -69,6 +70,8 @@ pub struct Cluster {
     pub applied_generation: i64,
     /// Observed status.
     pub status: ObservedStatus,
+    /// The unfinished operation, if any (read with the row, so the state it gives matches the row).
+    pub active_operation: Option<ActiveWork>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -100,6 +103,7 @@ struct ClusterRow {
     in_progress: Value,
     kibana_health: String,
     status_observed_at: Option<DateTime<Utc>>,
+    active_operation: Option<Json<ActiveWork>>,
 }
 
 impl From<ClusterRow> for Cluster {
@@ -131,6 +135,7 @@ impl From<ClusterRow> for Cluster {
                 kibana_health: r.kibana_health,
                 observed_at: r.status_observed_at,
             },
+            active_operation: r.active_operation.map(|j| j.0),
         }
     }
 }
@@ -142,7 +147,11 @@ macro_rules! cluster_select {
          c.storage_gib, c.deletion_protection, c.created_by, u.email AS created_by_email, c.created_at, \
          c.restart_trigger, c.deleting, c.applied_generation, c.health, c.phase, c.available_nodes, \
          c.observed_version, c.observed_generation, c.conditions, c.in_progress, c.kibana_health, \
-         c.status_observed_at \
+         c.status_observed_at, \
+         (SELECT jsonb_build_object('kind', o.kind, 'state', o.state, 'params', o.params, \
+                 'stalled_reason', o.stalled_reason) \
+          FROM operations o WHERE o.cluster_id = c.id AND o.state IN ('pending', 'applying', 'waiting')) \
+          AS active_operation \
          FROM clusters c LEFT JOIN users u ON u.id = c.created_by "
     };
 }

@@ -1,12 +1,16 @@
 //! Read models for the cluster pages: the tenant's cluster list joined with each cluster's active operation
 //! (one query, so a list of a thousand clusters costs one round trip), and the count of clusters per health
-//! for the list's filter. Read-only: nothing here writes, and nothing here calls Kubernetes.
+//! for the list's filter. Read-only: nothing here writes, and nothing here calls Kubernetes. Each row carries
+//! its [`ClusterState`] from [`crate::clusters::state::state_of`], the same function the dashboard and the
+//! API use.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::clusters::state::{ActiveWork, ClusterState, Observed, state_of};
 use crate::error::AppResult;
+use crate::operations::model::{OperationKind, OperationState};
 
 /// One row of the clusters list.
 #[derive(Debug, Clone)]
@@ -33,6 +37,8 @@ pub struct ListRow {
     pub created_at: DateTime<Utc>,
     /// The active operation, if any.
     pub active: Option<ActiveOperation>,
+    /// The state in people's words.
+    pub state: ClusterState,
 }
 
 /// The active operation of a cluster, as the list shows it.
@@ -67,6 +73,7 @@ pub async fn list_page(
     let rows = sqlx::query!(
         r#"SELECT c.name, c.spec->>'version' AS "version?", c.observed_version, c.health, c.phase,
                   c.available_nodes, c.nodes, c.deleting, u.email AS "created_by?", c.created_at,
+                  c.status_observed_at, o.params AS "op_params?",
                   o.id AS "op_id?", o.kind AS "op_kind?", o.state AS "op_state?",
                   o.steps->-1->>'message' AS "op_last_step?", o.last_error AS "op_error?",
                   o.stalled_reason AS "op_stalled?", o.created_at AS "op_created_at?"
@@ -87,29 +94,56 @@ pub async fn list_page(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| ListRow {
-            name: r.name,
-            version: r.version.unwrap_or_default(),
-            observed_version: r.observed_version,
-            health: r.health,
-            phase: r.phase,
-            available_nodes: r.available_nodes,
-            desired_nodes: r.nodes,
-            deleting: r.deleting,
-            created_by: r.created_by,
-            created_at: r.created_at,
-            active: match (r.op_id, r.op_kind, r.op_state, r.op_created_at) {
-                (Some(id), Some(kind), Some(state), Some(created_at)) => Some(ActiveOperation {
-                    id,
-                    kind,
-                    state,
-                    last_step: r.op_last_step,
-                    last_error: r.op_error,
-                    stalled_reason: r.op_stalled,
-                    created_at,
-                }),
+        .map(|r| {
+            let work = match (r.op_kind.as_deref(), r.op_state.as_deref()) {
+                (Some(kind), Some(state)) => OperationKind::parse(kind)
+                    .zip(OperationState::parse(state))
+                    .map(|(kind, state)| ActiveWork {
+                        kind,
+                        state,
+                        params: r.op_params.clone().unwrap_or_default(),
+                        stalled_reason: r.op_stalled.clone(),
+                    }),
                 _ => None,
-            },
+            };
+            let state = state_of(
+                r.deleting,
+                work.as_ref(),
+                Observed {
+                    health: &r.health,
+                    phase: &r.phase,
+                    ready_nodes: i64::from(r.available_nodes),
+                    desired_nodes: r.nodes,
+                    ever: r.status_observed_at.is_some(),
+                },
+            );
+            ListRow {
+                name: r.name,
+                version: r.version.unwrap_or_default(),
+                observed_version: r.observed_version,
+                health: r.health,
+                phase: r.phase,
+                available_nodes: r.available_nodes,
+                desired_nodes: r.nodes,
+                deleting: r.deleting,
+                created_by: r.created_by,
+                created_at: r.created_at,
+                active: match (r.op_id, r.op_kind, r.op_state, r.op_created_at) {
+                    (Some(id), Some(kind), Some(state), Some(created_at)) => {
+                        Some(ActiveOperation {
+                            id,
+                            kind,
+                            state,
+                            last_step: r.op_last_step,
+                            last_error: r.op_error,
+                            stalled_reason: r.op_stalled,
+                            created_at,
+                        })
+                    }
+                    _ => None,
+                },
+                state,
+            }
         })
         .collect())
 }

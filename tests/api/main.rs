@@ -8,6 +8,7 @@ mod common;
 
 mod access;
 mod audit_rows;
+mod cluster_state;
 mod concurrency;
 mod credentials_wait;
 mod docs;

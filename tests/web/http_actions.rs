@@ -1,5 +1,5 @@
 //! The actions over HTTP, through their confirmation pages: scale with the quota preview (and its refusal
-//! at the field), a conflict while another operation runs, upgrade targets, deletion protection, delete by
+//! at the field), a conflict while another operation runs (the form again, with the reason), upgrade targets, deletion protection, delete by
 //! typing the name, cancel of a pending operation, and the live fragment leading back to the list once
 //! the cluster is gone.
 
@@ -126,13 +126,14 @@ async fn conflicts_become_a_message_on_the_dashboard(pool: PgPool) {
             ],
         )
         .await;
-    assert_eq!(status, 303);
-    let (_, html) = owner.get(&f.app, &location).await;
-    assert!(html.contains("flash-error"), "{html}");
+    // Refused: the resize page again (409) with the typed values and the reason.
+    assert_eq!(status, 409);
     assert!(
-        html.contains("A restart operation is pending on this cluster"),
-        "{html}"
+        location.contains("A restart operation is pending on this cluster"),
+        "{location}"
     );
+    assert!(location.contains("value=\"2\""), "{location}");
+    let (_, html) = owner.get(&f.app, "/t/acme/clusters/logs").await;
     // The pending operation can be cancelled from the dashboard, through a confirmation page.
     assert!(html.contains("Cancel this operation"), "{html}");
     let start = html.find("/operations/").unwrap();
@@ -266,15 +267,17 @@ async fn delete_needs_the_name_and_no_protection(pool: PgPool) {
         !html.contains("/t/acme/clusters/logs/delete\""),
         "no delete button while protected"
     );
-    // The delete page itself (reached by URL) disables its button and links the way out.
+    // The delete page itself (reached by URL) has no Delete button, only the reason and the way out.
     let (status, page) = owner.get(&f.app, "/t/acme/clusters/logs/delete").await;
     assert_eq!(status, 200);
     assert!(
-        page.contains("id=\"confirm-action\" disabled"),
-        "the Delete button is disabled: {page}"
+        !page.contains("id=\"confirm-action\""),
+        "no Delete button: {page}"
     );
     assert!(
-        page.contains("href=\"/t/acme/clusters/logs/protection\">Turn off deletion protection</a>"),
+        page.contains(
+            "href=\"/t/acme/clusters/logs/protection\">Turn off deletion protection…</a>"
+        ),
         "{page}"
     );
     let (status, location) = owner

@@ -1,5 +1,6 @@
 //! The dashboard and its live fragment over HTTP: what it shows for a green cluster, the stale-status
-//! warning, the credentials reveal, and who sees what (viewers, other tenants).
+//! warning, and who sees what (viewers, other tenants). The credentials reveal (POST-redirect-GET) is in
+//! `http_dashboard_state`.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use esaas::tenants::Role;
 use sqlx::PgPool;
 
 use crate::common::poll::eventually;
-use crate::{Fixture, ROOMY, assert_csp_clean, create_tenant, elastic_password};
+use crate::{Fixture, ROOMY, assert_csp_clean, create_tenant};
 
 #[sqlx::test]
 async fn dashboard_shows_a_green_cluster(pool: PgPool) {
@@ -43,7 +44,7 @@ async fn dashboard_shows_a_green_cluster(pool: PgPool) {
         "from template three-nodes",
         "<svg class=\"chart\"",
         "Nodes ready and health over time",
-        "Allocated resources against the tenant quota",
+        "Requested resources against the tenant quota",
         "hx-get=\"/t/acme/clusters/logs/live\"",
         "hx-trigger=\"every 3s\"",
         "/static/vendor/htmx-2.0.11.min.js",
@@ -131,40 +132,6 @@ async fn stale_status_is_flagged_and_the_page_still_renders(pool: PgPool) {
         html.contains("No status from Kubernetes yet: no contact with Kubernetes since"),
         "{html}"
     );
-}
-
-#[sqlx::test]
-async fn reveal_shows_the_password_once_and_audits(pool: PgPool) {
-    let f = Fixture::new(pool, ROOMY, 0).await;
-    let member = f.user("member@acme.test", Role::Member).await;
-    f.create_cluster(&member, "logs", "single-node").await;
-    f.wait_settled("logs", "green").await;
-    let r = member
-        .post(&f.app, "/t/acme/clusters/logs/credentials", &[])
-        .await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["cache-control"], "no-store");
-    let html = r.text().await.unwrap();
-    let marker = "id=\"password\" class=\"secret\">";
-    let start = html.find(marker).expect("password shown") + marker.len();
-    let password = &html[start..start + html[start..].find('<').unwrap()];
-    assert_eq!(
-        password,
-        elastic_password(&f.app, "logs").await,
-        "the password shown is the one in the cluster's Secret"
-    );
-    let (_, again) = member.get(&f.app, "/t/acme/clusters/logs").await;
-    assert!(
-        !again.contains(password),
-        "only on the response to the reveal"
-    );
-    let audits: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE action = 'cluster.credentials_reveal'",
-    )
-    .fetch_one(&f.app.pool)
-    .await
-    .unwrap();
-    assert_eq!(audits, 1);
 }
 
 #[sqlx::test]

@@ -62,12 +62,14 @@ async fn list_shows_health_operations_and_filters(pool: PgPool) {
     assert_csp_clean(&html);
     let alpha = &html[html.find("id=\"cluster-alpha\"").unwrap()..];
     let alpha = &alpha[..alpha.find("</tr>").unwrap()];
-    assert!(alpha.contains("badge-green"), "{alpha}");
+    assert!(alpha.contains("state-ready\">Ready"), "{alpha}");
+    assert!(alpha.contains("health green · phase Ready"), "{alpha}");
     assert!(alpha.contains("1/1"), "{alpha}");
     assert!(alpha.contains("owner@acme.test"));
     let beta = &html[html.find("id=\"cluster-beta\"").unwrap()..];
     let beta = &beta[..beta.find("</tr>").unwrap()];
-    assert!(beta.contains("badge-red"), "{beta}");
+    assert!(beta.contains("state-stalled\">Stalled"), "{beta}");
+    assert!(beta.contains("health red"), "{beta}");
     assert!(beta.contains("restart · applying"), "{beta}");
     assert!(
         beta.contains("waiting for Kubernetes: connection refused"),

@@ -11,6 +11,7 @@ mod browser_elasticsearch;
 mod http_actions;
 mod http_audit;
 mod http_dashboard;
+mod http_dashboard_state;
 mod http_isolation;
 mod http_list_form;
 mod http_stalls;

@@ -5,8 +5,10 @@
 //! `GET` shows the form with the current values; `POST` with `step=preview` re-renders it with the quota
 //! effect and the messages for the entered values; `POST` with `step=confirm` (the main button) sends the
 //! request to the service. Service outcomes: validation errors re-render the page (422) with messages at the
-//! fields; a conflict (another operation running) returns to the dashboard with the message; success returns
-//! to the dashboard with a confirmation.
+//! fields; a conflict (another operation running) re-renders the scale or resize page (409) with the typed
+//! values and the reason (the upgrade page returns to the dashboard with the message); success returns to the
+//! dashboard with a confirmation. While an operation that these changes cannot replace runs, the pages say so
+//! and their submit button is disabled (the service still answers 409 if one is sent anyway).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -126,6 +128,8 @@ pub struct SizePage {
     pub quota: QuotaPanel,
     /// An operation is running.
     pub busy: bool,
+    /// Why the service refused the request just sent (409: another operation runs); the typed values stay.
+    pub refused: String,
 }
 
 async fn load(
@@ -279,6 +283,16 @@ async fn render_size(
     service_quota: Vec<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
+    let refused = if status == StatusCode::CONFLICT {
+        service_quota.join(" ")
+    } else {
+        String::new()
+    };
+    let service_quota = if status == StatusCode::CONFLICT {
+        vec![]
+    } else {
+        service_quota
+    };
     let slug = access.tenant.slug.to_string();
     let mut conn = state.db.acquire().await?;
     let mut panel =
@@ -343,6 +357,7 @@ async fn render_size(
         q_storage: q("storage_gib"),
         quota: panel,
         busy,
+        refused,
         form,
         slug,
     };
@@ -476,6 +491,24 @@ async fn size_submit(
                 totals,
                 quota,
                 StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        // Refused because another operation runs: the same page again with what was typed and why, not a
+        // redirect that would throw the values away.
+        Err(AppError::Conflict(message)) => {
+            let (cluster, _, busy) = load(&state, &access, &name).await?;
+            render_size(
+                &state,
+                &access,
+                action,
+                &cluster,
+                busy,
+                form,
+                FieldErrors::new(),
+                totals,
+                vec![message],
+                StatusCode::CONFLICT,
             )
             .await
         }

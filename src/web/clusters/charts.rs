@@ -49,12 +49,22 @@ const STRIP_Y: f64 = 136.0;
 const STRIP_H: f64 = 12.0;
 const H: f64 = 190.0;
 
+/// The fill of the health strip while the cluster is being created (not red: a cluster that is still coming
+/// up is not failing).
+pub const CREATING_COLOR: &str = "#7fa7e0";
+
+/// History that starts this soon after the cluster's creation shows the creation.
+const CREATION_WINDOW_SECS: i64 = 300;
+
 /// The nodes-ready and desired-nodes history as step lines, with a strip coloured by health underneath.
-/// `current` (health, ready, desired) extends the lines to `now`.
+/// `current` (health, ready, desired) extends the lines to `now`. When the history starts with the creation
+/// (`created_at`), the strip is [`CREATING_COLOR`] until the first green or yellow point. The legend of the
+/// strip is HTML beside the chart (`templates/clusters/live.html`), legible at any width.
 pub fn history_chart(
     points: &[HistoryPoint],
     current: (&str, i32, i32),
     now: DateTime<Utc>,
+    created_at: DateTime<Utc>,
 ) -> String {
     let mut svg = String::new();
     let (cur_health, cur_ready, cur_desired) = current;
@@ -120,16 +130,22 @@ pub fn history_chart(
         x0 = x(pts[0].0)
     );
     // Health strip.
+    let mut creating = (start - created_at).num_seconds() < CREATION_WINDOW_SECS;
     for w in pts.windows(2) {
+        creating = creating && !matches!(w[0].1, "green" | "yellow");
         let (x1, x2) = (x(w[0].0), x(w[1].0));
         if x2 - x1 <= 0.0 {
             continue;
         }
+        let (fill, word) = if creating {
+            (CREATING_COLOR, format!("creating ({})", w[0].1))
+        } else {
+            (health_color(w[0].1), w[0].1.to_owned())
+        };
         let _ = write!(
             svg,
-            r##"<rect x="{x1:.1}" y="{STRIP_Y}" width="{wd:.1}" height="{STRIP_H}" fill="{}"><title>{}</title></rect>"##,
-            health_color(w[0].1),
-            esc(&format!("{} from {}", w[0].1, format::timestamp(w[0].0))),
+            r##"<rect x="{x1:.1}" y="{STRIP_Y}" width="{wd:.1}" height="{STRIP_H}" fill="{fill}"><title>{}</title></rect>"##,
+            esc(&format!("{word} from {}", format::timestamp(w[0].0))),
             wd = x2 - x1
         );
     }
@@ -280,7 +296,7 @@ pub fn resources_chart(segments: &[Segment], tenant_usage: [i64; 4], limits: [i6
         );
     }
     format!(
-        r##"<svg class="chart" viewBox="0 0 {W} {height:.0}" role="img" aria-labelledby="resources-title resources-desc"><title id="resources-title">Allocated resources against the tenant quota</title><desc id="resources-desc">{}</desc>{body}</svg>"##,
+        r##"<svg class="chart" viewBox="0 0 {W} {height:.0}" role="img" aria-labelledby="resources-title resources-desc"><title id="resources-title">Requested resources against the tenant quota</title><desc id="resources-desc">{}</desc>{body}</svg>"##,
         esc(desc.trim())
     )
 }
@@ -312,7 +328,7 @@ mod tests {
             point(40, "yellow", 1, 3, now),
             point(20, "green", 3, 3, now),
         ];
-        let svg = history_chart(&pts, ("green", 3, 3), now);
+        let svg = history_chart(&pts, ("green", 3, 3), now, now - chrono::Duration::hours(1));
         assert!(svg.starts_with("<svg"));
         assert!(svg.ends_with("</svg>"));
         assert!(svg.contains("ready nodes went from 0 to 3"));
@@ -326,8 +342,28 @@ mod tests {
     }
 
     #[test]
+    fn creation_is_not_painted_red() {
+        let now = Utc::now();
+        let pts = vec![
+            point(60, "red", 0, 3, now),
+            point(40, "yellow", 1, 3, now),
+            point(20, "red", 2, 3, now),
+        ];
+        let created = now - chrono::Duration::seconds(61);
+        let svg = history_chart(&pts, ("green", 3, 3), now, created);
+        assert!(svg.contains(CREATING_COLOR), "{svg}");
+        assert!(svg.contains("creating (red) from"));
+        // After the cluster first came up, red is red again.
+        assert_eq!(svg.matches(health_color("red")).count(), 1);
+        // History that does not start with the creation is drawn as it is.
+        let old = history_chart(&pts, ("green", 3, 3), now, now - chrono::Duration::days(3));
+        assert!(!old.contains(CREATING_COLOR));
+        assert_eq!(old.matches(health_color("red")).count(), 2);
+    }
+
+    #[test]
     fn empty_history_says_so() {
-        let svg = history_chart(&[], ("unknown", 0, 3), Utc::now());
+        let svg = history_chart(&[], ("unknown", 0, 3), Utc::now(), Utc::now());
         assert!(svg.contains("No status history yet"));
     }
 

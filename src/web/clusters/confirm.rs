@@ -62,6 +62,8 @@ pub struct ConfirmPage {
     /// What must be done first when the action cannot work now, as a link (the submit button is then
     /// disabled): `(url, label)`.
     pub blocked_until: Option<(String, String)>,
+    /// A delete page of a protected cluster: no form at all, only the reason and the way out.
+    pub protected: bool,
 }
 
 impl ConfirmPage {
@@ -89,6 +91,7 @@ impl ConfirmPage {
             err_confirm: String::new(),
             warning: String::new(),
             blocked_until: None,
+            protected: false,
             slug,
         })
     }
@@ -106,7 +109,27 @@ async fn load(
     Ok((cluster, active))
 }
 
-const BUSY: &str = "An operation is in progress on this cluster: this request will be refused until it has finished.";
+/// Said before a restart of a one-node cluster.
+pub const ONLY_NODE: &str = "This cluster has only one node: it is unavailable while that node restarts \
+     (searches and indexing fail until the node is back, usually a minute or two).";
+
+/// What a restart does, in words, for a cluster of `nodes` Elasticsearch nodes.
+pub fn restart_points(nodes: i64) -> Vec<String> {
+    let first = if nodes == 1 {
+        "The only Elasticsearch node restarts: the cluster is unavailable until it is back, because no other \
+         node can serve its data meanwhile."
+            .to_owned()
+    } else {
+        format!(
+            "All {nodes} Elasticsearch nodes restart, one at a time; the cluster stays available if its indices \
+             have replicas."
+        )
+    };
+    vec![
+        first,
+        "The spec does not change and neither does the quota usage.".into(),
+    ]
+}
 
 /// `GET /t/{tenant}/clusters/{name}/restart`.
 #[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
@@ -117,25 +140,32 @@ pub async fn restart_page(
 ) -> AppResult<Response> {
     require_change(&access)?;
     let (cluster, active) = load(&state, &access, &name).await?;
-    let busy = active.is_some();
     let mut page = ConfirmPage::new(
         &state,
         &access,
         &cluster,
         "restart",
         format!("Restart {}?", cluster.name),
-        vec![
-            format!(
-                "All {} Elasticsearch nodes restart, one at a time; the cluster stays available if its indices have replicas.",
-                cluster.resources.nodes
-            ),
-            "The spec does not change and neither does the quota usage.".into(),
-        ],
+        restart_points(cluster.resources.nodes),
     )
     .await?;
     page.button = "Restart the cluster".into();
-    if busy {
-        page.warning = BUSY.into();
+    if cluster.resources.nodes == 1 {
+        page.warning = ONLY_NODE.into();
+    }
+    if let Some(op) = &active {
+        // The service refuses a restart while anything is unfinished (409): say so, and offer no live button.
+        page.warning = format!(
+            "A {} operation is {} on this cluster: a restart is refused until it has finished.",
+            op.kind, op.state
+        );
+        page.blocked_until = Some((
+            format!(
+                "{}#active-operation",
+                cluster_path(&page.slug, &cluster.name)
+            ),
+            "See the running operation".into(),
+        ));
     }
     Ok(page.into_response())
 }
@@ -271,10 +301,15 @@ async fn delete_confirm_page(
     page.danger = true;
     page.type_name = true;
     if cluster.deletion_protection {
-        page.warning = "Deletion protection is on: turn it off first.".into();
+        // No name field and no Delete button: the reason and the way to turn protection off instead.
+        page.warning =
+            "Deletion protection is on: this cluster cannot be deleted until it is turned off."
+                .into();
+        page.type_name = false;
+        page.protected = true;
         page.blocked_until = Some((
             format!("{}/protection", cluster_path(&page.slug, &cluster.name)),
-            "Turn off deletion protection".into(),
+            "Turn off deletion protection…".into(),
         ));
     } else if let Some(op) = active {
         page.warning = format!(

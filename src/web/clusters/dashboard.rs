@@ -1,24 +1,24 @@
 //! `GET /t/{tenant}/clusters/{name}`: the cluster dashboard. The live part ([`super::live`]) refreshes every
 //! 3 s with htmx (a reload does the same without JavaScript); the rest is static: connection info (HTTPS
 //! endpoint, user, a reveal-password button for roles that may see credentials, a copyable curl line, the
-//! Kibana endpoint), the allocated resources against the quota as a chart, and the actions the caller's role
-//! may use (each leads to a confirmation page).
+//! Kibana endpoint) and the actions the caller's role may use (each leads to a confirmation page; those that
+//! cannot work now are shown disabled with the reason). The actions card is rendered from the live view
+//! (one snapshot with the rest) and refreshed with it, out of band.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use http::{HeaderValue, header};
 
 use crate::auth::TenantAccess;
 use crate::clusters::credentials;
 use crate::clusters::repo::{self, Cluster};
-use crate::clusters::service;
-use crate::clusters::spec::is_upgrade_allowed;
 use crate::error::{AppError, AppResult};
 use crate::k8s::labels;
 use crate::state::AppState;
-use crate::tenants::quota;
-use crate::web::clusters::charts::{self, Segment};
+use crate::web::clusters::credentials as reveal;
 use crate::web::clusters::elasticsearch::{self as es_section, EsQuery, EsSection};
 use crate::web::clusters::live::{self, LiveView};
 use crate::web::layout::Layout;
@@ -69,19 +69,6 @@ impl ConnectionView {
     }
 }
 
-/// What the actions card offers.
-#[derive(Debug, Clone)]
-pub struct ActionsView {
-    /// Any change allowed for the role.
-    pub can_change: bool,
-    /// Versions the cluster may be upgraded to.
-    pub upgrade_targets: usize,
-    /// Deletion protection on.
-    pub protected: bool,
-    /// Delete accepted.
-    pub deleting: bool,
-}
-
 /// `templates/clusters/dashboard.html`.
 #[derive(Template, WebTemplate)]
 #[template(path = "clusters/dashboard.html")]
@@ -92,54 +79,11 @@ pub struct DashboardPage {
     pub live: LiveView,
     /// Connection info.
     pub conn: ConnectionView,
-    /// Actions.
-    pub actions: ActionsView,
-    /// Allocated resources chart (inline SVG).
-    pub resources_svg: String,
     /// The "Elasticsearch" section (the inspector's last snapshot).
     pub es: EsSection,
 }
 
-/// The resources chart of a cluster: its node sets and Kibana against the tenant's usage and limits.
-pub fn resources_svg(
-    cluster: &Cluster,
-    usage: quota::Resources,
-    limits: quota::Resources,
-) -> String {
-    let mut segments: Vec<Segment> = cluster
-        .spec
-        .node_sets
-        .iter()
-        .map(|s| {
-            let n = i64::from(s.count);
-            Segment {
-                label: s.name.to_string(),
-                amounts: [
-                    n,
-                    n * i64::from(s.cpu_millis),
-                    n * i64::from(s.memory_mib),
-                    n * i64::from(s.storage_gib),
-                ],
-            }
-        })
-        .collect();
-    if let Some(k) = &cluster.spec.kibana {
-        let n = i64::from(k.count);
-        segments.push(Segment {
-            label: "Kibana".into(),
-            amounts: [
-                0,
-                n * i64::from(k.cpu_millis),
-                n * i64::from(k.memory_mib),
-                0,
-            ],
-        });
-    }
-    let dims = |r: quota::Resources| [r.nodes, r.cpu_millis, r.memory_mib, r.storage_gib];
-    charts::resources_chart(&segments, dims(usage), dims(limits))
-}
-
-/// Build the dashboard page (also used by the credentials reveal, with the password filled in).
+/// Build the dashboard page.
 pub async fn page(
     state: &AppState,
     access: &TenantAccess,
@@ -148,26 +92,10 @@ pub async fn page(
 ) -> AppResult<DashboardPage> {
     let (cluster, live) = live::load(state, access, name).await?;
     let es = es_section::load(state, access, &cluster, es_query).await?;
-    let mut conn = state.db.acquire().await?;
-    let usage = quota::usage(&mut conn, access.tenant.id).await?;
-    let rules = service::spec_rules(&mut conn).await?;
-    drop(conn);
     let slug = access.tenant.slug.to_string();
-    let upgrade_targets = rules
-        .allowed_versions
-        .iter()
-        .filter(|v| **v > cluster.spec.version && is_upgrade_allowed(&cluster.spec.version, v))
-        .count();
     Ok(DashboardPage {
         layout: nav::layout_for(state, &access.user, &cluster.name, Some(&slug)).await?,
         conn: ConnectionView::of(&cluster, &slug, access.role.can_view_credentials()),
-        actions: ActionsView {
-            can_change: access.role.can_change_clusters(),
-            upgrade_targets,
-            protected: cluster.deletion_protection,
-            deleting: cluster.deleting,
-        },
-        resources_svg: resources_svg(&cluster, usage, access.tenant.limits),
         es,
         live,
     })
@@ -181,9 +109,28 @@ pub async fn dashboard(
     access: TenantAccess,
     Path((_tenant, name)): Path<(String, String)>,
     Query(es_query): Query<EsQuery>,
+    jar: CookieJar,
 ) -> AppResult<Response> {
     match page(&state, &access, &name, &es_query).await {
-        Ok(page) => Ok(page.into_response()),
+        Ok(mut page) => {
+            // The one view of a password just revealed (POST-redirect-GET): shown here, cleared here.
+            let revealed = reveal::take(
+                &jar,
+                access.tenant.slug.as_str(),
+                &name,
+                state.config.is_https(),
+            );
+            let Some((revealed, clear)) = revealed else {
+                return Ok(page.into_response());
+            };
+            page.conn.username = revealed.username;
+            page.conn.password = revealed.password;
+            let mut response = page.into_response();
+            let headers = response.headers_mut();
+            headers.append(header::SET_COOKIE, clear);
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
         Err(AppError::NotFound) => {
             let mut conn = state.db.acquire().await?;
             if repo::was_deleted(&mut conn, access.tenant.id, &name).await? {

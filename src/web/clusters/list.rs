@@ -1,7 +1,11 @@
-//! `GET /t/{tenant}/clusters`: the tenant's clusters with health, phase, nodes, version, the active operation
-//! (kind, state, last step, "waiting for Kubernetes" errors, stalled marker) and who created them; filter by
-//! health (`?health=green`), pages of [`PAGE_SIZE`] by name (`?after=<name>`). With JavaScript the table
-//! refreshes itself every 5 s (htmx fetches the same URL and swaps the table only).
+//! `GET /t/{tenant}/clusters`: the tenant's clusters with their state (Creating, Ready, Changing: what, ...,
+//! from [`crate::clusters::state`]; the raw health and phase in a smaller line under it), nodes, version, the
+//! active operation (kind, state, last step, "waiting for Kubernetes" errors, stalled marker) and who created
+//! them; filter by health (`?health=green`), pages of [`PAGE_SIZE`] by name (`?after=<name>`).
+//!
+//! The health counts of the filter and the rows come from one snapshot ([`crate::db::snapshot`]), and with
+//! JavaScript both refresh together every 5 s (htmx fetches the same URL and swaps `#clusters-live`, which
+//! holds the filter and the table), so a chip never says "Yellow 0" beside a yellow row.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -77,6 +81,14 @@ pub struct RowView {
     pub health: String,
     /// Phase (or `—`).
     pub phase: String,
+    /// State name for CSS (`changing`).
+    pub state: &'static str,
+    /// State word (`Changing`).
+    pub state_label: &'static str,
+    /// What it means (`scaling node set data to 5 nodes`).
+    pub state_detail: String,
+    /// The raw health, phase and ready nodes.
+    pub state_raw: String,
     /// Ready nodes.
     pub ready: i32,
     /// Desired nodes.
@@ -103,6 +115,10 @@ impl RowView {
             String::new()
         };
         RowView {
+            state: r.state.kind.as_str(),
+            state_label: r.state.kind.label(),
+            state_detail: r.state.detail.clone(),
+            state_raw: r.state.raw.clone(),
             operation: r.active.map(|op| OperationCell {
                 kind: op.kind,
                 state: op.state,
@@ -175,17 +191,17 @@ pub async fn list_page(
         .map(str::to_owned);
     let after = query.after.filter(|a| !a.is_empty() && a.len() <= 128);
     let slug = access.tenant.slug.to_string();
-    let mut conn = state.db.acquire().await?;
-    let counts = views::health_counts(&mut conn, access.tenant.id).await?;
+    let mut snapshot = crate::db::snapshot(&state.db).await?;
+    let counts = views::health_counts(&mut snapshot, access.tenant.id).await?;
     let mut rows = views::list_page(
-        &mut conn,
+        &mut snapshot,
         access.tenant.id,
         health.as_deref(),
         after.as_deref(),
         PAGE_SIZE + 1,
     )
     .await?;
-    drop(conn);
+    drop(snapshot);
     let has_more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let base = format!("/t/{slug}/clusters");

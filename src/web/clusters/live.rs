@@ -1,8 +1,18 @@
-//! The live part of a cluster dashboard: summary, node sets, pods, ECK conditions and in-progress operations,
-//! the active operation, the operations timeline and the history chart. [`load`] builds it from Postgres
-//! only (what the observer last wrote), so it renders while Kubernetes is unreachable and says since when
-//! the status is stale. `GET /t/{tenant}/clusters/{name}/live` returns just this fragment; htmx fetches it
-//! every 3 s and swaps it in place. Once the cluster is gone, htmx is told to go to the list instead.
+//! The live part of a cluster dashboard: the state (from [`crate::clusters::state`], with a banner while the
+//! cluster is created, changed or deleted), summary, requested resources against the quota, node sets,
+//! pods, ECK conditions and in-progress operations, the active operation, the operations timeline and the
+//! history chart, and what the actions card offers. [`load`] builds all of it from one snapshot of Postgres
+//! ([`crate::db::snapshot`]: what the observer last wrote), so every number on the page belongs to the same
+//! moment (after a resize the summary and the resources chart agree), it renders while Kubernetes is
+//! unreachable, and it says since when the status is stale.
+//!
+//! The numbers are labelled by where they come from: "requested" is the desired spec (what the portal asked
+//! Kubernetes for, and what the quota counts), "running" is what the observer saw (ready nodes).
+//!
+//! `GET /t/{tenant}/clusters/{name}/live` returns just this fragment; htmx fetches it every 3 s and swaps it
+//! in place, with the actions card swapped out of band (so buttons enable and disable as operations start and
+//! end); `data-settled` tells `static/js/live.js` when nothing is in progress any more, and it then removes
+//! the page's success messages (they said what had just been requested). Once the cluster is gone, htmx is told to go to the list instead.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -14,12 +24,15 @@ use serde_json::Value;
 
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster, PodRow};
+use crate::clusters::service;
+use crate::clusters::spec::is_upgrade_allowed;
 use crate::error::{AppError, AppResult};
-use crate::operations::model::OperationKind;
+use crate::operations::model::{OperationKind, OperationState};
 use crate::operations::repo::{self as ops, Operation};
 use crate::state::AppState;
-use crate::tenants::quota::units;
-use crate::web::clusters::{charts, cluster_path, format};
+use crate::tenants::quota::{self, units};
+use crate::web::clusters::charts::{self, Segment};
+use crate::web::clusters::{cluster_path, format};
 use crate::web::flash::{self, FlashKind};
 
 /// A status older than this is flagged as stale (Kubernetes may be unreachable).
@@ -202,6 +215,88 @@ pub struct LiveView {
     pub history_svg: String,
     /// The caller may change the cluster.
     pub can_change: bool,
+    /// State name for CSS (`changing`).
+    pub state: &'static str,
+    /// State word (`Changing`).
+    pub state_label: &'static str,
+    /// What it means (`scaling node set data to 5 nodes`).
+    pub state_detail: String,
+    /// The raw health, phase and ready nodes.
+    pub state_raw: String,
+    /// Nothing is in progress (no operation, not deleting).
+    pub settled: bool,
+    /// Requested resources of this cluster against the tenant quota (inline SVG), from the same snapshot.
+    pub resources_svg: String,
+    /// What the actions card offers.
+    pub actions: ActionsView,
+}
+
+/// What the actions card offers, and why something is not offered now.
+#[derive(Debug, Clone)]
+pub struct ActionsView {
+    /// Any change allowed for the role.
+    pub can_change: bool,
+    /// Versions the cluster may be upgraded to.
+    pub upgrade_targets: usize,
+    /// Deletion protection on.
+    pub protected: bool,
+    /// Delete accepted.
+    pub deleting: bool,
+    /// Why scale, resize, upgrade and restart cannot start now (empty: they can).
+    pub blocked: String,
+    /// Why restart cannot start now (empty: it can).
+    pub restart_blocked: String,
+    /// A waiting operation a new scale, resize or upgrade would replace (empty: none).
+    pub supersedes: String,
+}
+
+impl ActionsView {
+    /// Scale, resize and upgrade can be requested now.
+    pub fn size_open(&self) -> bool {
+        self.can_change && !self.deleting && self.blocked.is_empty()
+    }
+
+    /// Restart can be requested now.
+    pub fn restart_open(&self) -> bool {
+        self.size_open() && self.restart_blocked.is_empty()
+    }
+
+    /// What a caller who may change clusters can do now, given the active operation (the same rules as the
+    /// request service, which answers 409 otherwise: a waiting operation is replaced by a scale, resize or
+    /// upgrade, anything else unfinished blocks every change but a delete).
+    pub fn new(cluster: &Cluster, can_change: bool, upgrade_targets: usize) -> Self {
+        let mut view = Self {
+            can_change,
+            upgrade_targets,
+            protected: cluster.deletion_protection,
+            deleting: cluster.deleting,
+            blocked: String::new(),
+            restart_blocked: String::new(),
+            supersedes: String::new(),
+        };
+        if let Some(work) = &cluster.active_operation
+            && !cluster.deleting
+        {
+            let what = crate::clusters::state::describe_change(work);
+            if work.state == OperationState::Waiting {
+                view.restart_blocked = format!(
+                    "Restart is unavailable until the {} operation ({what}) has finished.",
+                    work.kind
+                );
+                view.supersedes = format!(
+                    "A {} operation is waiting for the cluster ({what}): a scale, resize or upgrade now replaces it.",
+                    work.kind
+                );
+            } else {
+                view.blocked = format!(
+                    "Scale, resize, upgrade and restart are unavailable while the {} operation is {} ({what}): \
+                     wait for it to finish, or cancel it.",
+                    work.kind, work.state
+                );
+            }
+        }
+        view
+    }
 }
 
 /// `templates/clusters/live.html` rendered alone.
@@ -387,19 +482,70 @@ fn in_progress(v: &Value) -> Vec<InProgressView> {
     out
 }
 
-/// Load a cluster of the caller's tenant and build its live view (Postgres only).
+/// The resources chart of a cluster: its node sets and Kibana (the requested spec) against the tenant's
+/// usage and limits.
+pub fn resources_svg(
+    cluster: &Cluster,
+    usage: quota::Resources,
+    limits: quota::Resources,
+) -> String {
+    let mut segments: Vec<Segment> = cluster
+        .spec
+        .node_sets
+        .iter()
+        .map(|s| {
+            let n = i64::from(s.count);
+            Segment {
+                label: s.name.to_string(),
+                amounts: [
+                    n,
+                    n * i64::from(s.cpu_millis),
+                    n * i64::from(s.memory_mib),
+                    n * i64::from(s.storage_gib),
+                ],
+            }
+        })
+        .collect();
+    if let Some(k) = &cluster.spec.kibana {
+        let n = i64::from(k.count);
+        segments.push(Segment {
+            label: "Kibana".into(),
+            amounts: [
+                0,
+                n * i64::from(k.cpu_millis),
+                n * i64::from(k.memory_mib),
+                0,
+            ],
+        });
+    }
+    let dims = |r: quota::Resources| [r.nodes, r.cpu_millis, r.memory_mib, r.storage_gib];
+    charts::resources_chart(&segments, dims(usage), dims(limits))
+}
+
+/// Load a cluster of the caller's tenant and build its live view (Postgres only, one snapshot).
 pub async fn load(
     state: &AppState,
     access: &TenantAccess,
     name: &str,
 ) -> AppResult<(Cluster, LiveView)> {
-    let mut conn = state.db.acquire().await?;
-    let cluster = repo::get_by_name(&mut conn, access.tenant.id, name).await?;
-    let pods = repo::pods(&mut conn, cluster.id).await?;
-    let history = repo::history(&mut conn, cluster.id, HISTORY_LEN).await?;
-    let operations = ops::list_for_cluster(&mut conn, cluster.id, TIMELINE_LEN).await?;
-    let unreachable_since = crate::operations::observer::stale_since(&mut conn).await?;
-    drop(conn);
+    // One snapshot for everything below: the summary, the resources chart, the node sets and the timeline
+    // cannot disagree, however the observer and the reconciler write in between.
+    let mut snapshot = crate::db::snapshot(&state.db).await?;
+    let conn = &mut *snapshot;
+    let cluster = repo::get_by_name(conn, access.tenant.id, name).await?;
+    let pods = repo::pods(conn, cluster.id).await?;
+    let history = repo::history(conn, cluster.id, HISTORY_LEN).await?;
+    let operations = ops::list_for_cluster(conn, cluster.id, TIMELINE_LEN).await?;
+    let unreachable_since = crate::operations::observer::stale_since(conn).await?;
+    let usage = quota::usage(conn, access.tenant.id).await?;
+    let rules = service::spec_rules(conn).await?;
+    drop(snapshot);
+    let upgrade_targets = rules
+        .allowed_versions
+        .iter()
+        .filter(|v| **v > cluster.spec.version && is_upgrade_allowed(&cluster.spec.version, v))
+        .count();
+    let cluster_state = cluster.state();
     let now = Utc::now();
     let can_change = access.role.can_change_clusters();
     let st = &cluster.status;
@@ -499,8 +645,16 @@ pub async fn load(
                 i32::try_from(desired).unwrap_or(i32::MAX),
             ),
             now,
+            cluster.created_at,
         ),
         can_change,
+        state: cluster_state.kind.as_str(),
+        state_label: cluster_state.kind.label(),
+        state_detail: cluster_state.detail,
+        state_raw: cluster_state.raw,
+        settled: cluster.active_operation.is_none() && !cluster.deleting,
+        resources_svg: resources_svg(&cluster, usage, access.tenant.limits),
+        actions: ActionsView::new(&cluster, can_change, upgrade_targets),
     };
     Ok((cluster, live))
 }
