@@ -22,7 +22,7 @@ use super::ApiState;
 use super::access::{TenantCtx, tenant_slug};
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult};
-use crate::clusters::repo::{Cluster, ObservedStatus};
+use crate::clusters::repo::{Cluster, LoadBalancerAddresses, ObservedStatus};
 use crate::clusters::spec::ClusterSpec;
 use crate::tenants::quota::Resources;
 use crate::tenants::{Tenant, TenantSlug};
@@ -144,7 +144,7 @@ pub async fn load(
                   c.observed_version AS "observed_version?",
                   c.observed_generation AS "observed_generation?", c.conditions AS "conditions?",
                   c.in_progress AS "in_progress?", c.kibana_health AS "kibana_health?",
-                  c.status_observed_at
+                  c.status_observed_at, c.load_balancer_addresses AS "load_balancer_addresses?"
            FROM tenants t
            LEFT JOIN tenant_members m ON m.tenant_id = t.id AND m.user_id = $2
            LEFT JOIN clusters c ON c.tenant_id = t.id AND c.name = $3 AND c.deleted_at IS NULL
@@ -205,6 +205,7 @@ pub async fn load(
                 in_progress: r.in_progress?,
                 kibana_health: r.kibana_health?,
                 observed_at: r.status_observed_at,
+                load_balancers: LoadBalancerAddresses::from_json(&r.load_balancer_addresses?),
             },
         })
     })();

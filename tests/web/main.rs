@@ -7,9 +7,11 @@
 mod common;
 
 mod browser;
+mod browser_connect;
 mod browser_elasticsearch;
 mod http_actions;
 mod http_audit;
+mod http_connect;
 mod http_dashboard;
 mod http_isolation;
 mod http_list_form;
