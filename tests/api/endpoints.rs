@@ -157,7 +157,7 @@ async fn ingress_clusters_get_their_ingress_and_external_hosts(pool: PgPool) {
     let r = api
         .send(
             Method::DELETE,
-            "/api/v1/tenants/acme/clusters/logs",
+            "/api/v1/tenants/acme/clusters/logs?confirm_name=logs",
             &token,
             &json!({}),
         )
