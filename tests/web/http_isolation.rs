@@ -56,6 +56,11 @@ const TENANT_ROUTES: &[Route] = &[
             ("step", "confirm"),
         ],
     ),
+    (
+        "POST",
+        "/t/{tenant}/clusters/{name}/allow-list",
+        &[("ip_allow_list", "0.0.0.0/0")],
+    ),
     ("GET", "/t/{tenant}/clusters/{name}/upgrade", &[]),
     (
         "POST",
