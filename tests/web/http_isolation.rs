@@ -191,7 +191,7 @@ fn the_table_lists_every_tenant_route_of_the_router() {
         missing.is_empty() && stale.is_empty(),
         "tenant routes not in TENANT_ROUTES: {missing:?}; in the table but not the router: {stale:?}"
     );
-    assert_eq!(router.len(), 30);
+    assert_eq!(router.len(), 31);
 }
 
 /// What must not change in tenant `acme` while an outsider probes it.
@@ -354,7 +354,7 @@ async fn own_tenant_slug_with_another_tenants_ids_gets_404(pool: PgPool) {
         p.expect_404(method, &path, body).await;
         probed += 1;
     }
-    assert_eq!(probed, 22);
+    assert_eq!(probed, 23);
     // acme's operation under a cluster name globex does have is not found either.
     let owned = crate::three_nodes_form("mine", "3");
     let (status, _) = p

@@ -5,7 +5,7 @@
 //! that may change clusters edit it (`POST /t/{tenant}/clusters/{name}/allow-list`: a reconfigure
 //! operation, audited by the request service; errors at the field, success redirects to the dashboard).
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
