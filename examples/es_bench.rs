@@ -215,6 +215,7 @@ async fn apply_clusters(state: &AppState, clusters: &[ClusterAddress]) -> anyhow
                     cluster_id: c.id,
                     restart_trigger: None,
                     portal_user_password: state.es.key().password(c.id),
+                    exposure: Default::default(),
                 };
                 let rendered = esaas::k8s::eck::render::render(&ctx, &spec);
                 DesiredObject::from_object(&rendered.portal_user, "secrets")?

@@ -274,5 +274,10 @@ async fn deletion_protection(
     )
     .await?;
     let cluster = load(&api, &ctx, &path.name).await?;
-    Ok(cluster_response(StatusCode::OK, &ctx, &cluster))
+    Ok(cluster_response(
+        StatusCode::OK,
+        &ctx,
+        &cluster,
+        &api.app.config.exposure,
+    ))
 }

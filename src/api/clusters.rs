@@ -34,6 +34,7 @@ use crate::clusters::repo::{self, Cluster, ListFilter};
 use crate::clusters::service::{self, Caller, CreateRequest};
 use crate::clusters::{credentials, spec::SpecPatch};
 use crate::error::AppError;
+use crate::k8s::expose::Exposure;
 use crate::operations::repo::Operation;
 use crate::request_meta::RequestMeta;
 
@@ -125,11 +126,16 @@ pub fn accepted(ctx: &TenantCtx, op: &Operation, cluster: &str) -> Response {
 }
 
 /// A cluster with its `ETag`.
-pub fn cluster_response(status: StatusCode, ctx: &TenantCtx, cluster: &Cluster) -> Response {
+pub fn cluster_response(
+    status: StatusCode,
+    ctx: &TenantCtx,
+    cluster: &Cluster,
+    exposure: &Exposure,
+) -> Response {
     (
         status,
         [(header::ETAG, etag(cluster.generation))],
-        Json(ClusterView::new(cluster, ctx.slug())),
+        Json(ClusterView::new(cluster, ctx.slug(), exposure)),
     )
         .into_response()
 }
@@ -238,7 +244,7 @@ async fn list_clusters(
     Ok(Json(ClusterPage {
         items: clusters
             .iter()
-            .map(|c| ClusterView::new(c, ctx.slug()))
+            .map(|c| ClusterView::new(c, ctx.slug(), &api.app.config.exposure))
             .collect(),
         next_cursor,
     }))
@@ -351,7 +357,12 @@ async fn get_cluster(
         )
             .into_response());
     }
-    Ok(cluster_response(StatusCode::OK, &ctx, cluster))
+    Ok(cluster_response(
+        StatusCode::OK,
+        &ctx,
+        cluster,
+        &api.app.config.exposure,
+    ))
 }
 
 /// Changes to a cluster's spec. Each field present replaces the current value; absent fields keep it
@@ -373,6 +384,11 @@ pub struct ClusterPatch {
     /// HTTPS on the HTTP endpoints.
     #[serde(default)]
     pub http_tls: Option<bool>,
+    /// The complete new IP allow-list (networks in CIDR notation or single addresses, at most 32; `[]`
+    /// opens the endpoints to anyone who can reach them).
+    #[serde(default)]
+    #[schema(max_items = 32, example = json!(["203.0.113.0/24"]))]
+    pub ip_allow_list: Option<Vec<String>>,
 }
 
 /// `Some(value)` for a present field, also when it is `null` (`Some(None)`); absent stays `None`.
@@ -423,6 +439,7 @@ async fn update_cluster(
             .kibana
             .map(|kibana| kibana.as_ref().map(KibanaRequest::to_input)),
         http_tls: patch.http_tls,
+        ip_allow_list: patch.ip_allow_list,
     };
     let caller = change_caller(&ctx, meta, &headers)?;
     let op = service::reconfigure(&api.app, &caller, &path.name, &patch)

@@ -22,7 +22,7 @@ use super::ApiState;
 use super::access::{TenantCtx, tenant_slug};
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult};
-use crate::clusters::repo::{Cluster, ObservedStatus};
+use crate::clusters::repo::{Cluster, LoadBalancerAddresses, ObservedStatus};
 use crate::clusters::spec::ClusterSpec;
 use crate::clusters::state::ActiveWork;
 use crate::tenants::quota::Resources;
@@ -145,7 +145,7 @@ pub async fn load(
                   c.observed_version AS "observed_version?",
                   c.observed_generation AS "observed_generation?", c.conditions AS "conditions?",
                   c.in_progress AS "in_progress?", c.kibana_health AS "kibana_health?",
-                  c.status_observed_at,
+                  c.status_observed_at, c.load_balancer_addresses AS "load_balancer_addresses?",
                   (SELECT jsonb_build_object('kind', o.kind, 'state', o.state, 'params', o.params,
                           'stalled_reason', o.stalled_reason)
                    FROM operations o
@@ -211,6 +211,7 @@ pub async fn load(
                 in_progress: r.in_progress?,
                 kibana_health: r.kibana_health?,
                 observed_at: r.status_observed_at,
+                load_balancers: LoadBalancerAddresses::from_json(&r.load_balancer_addresses?),
             },
             active_operation: r.active_operation.map(|j| j.0),
         })

@@ -9,11 +9,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::clusters::endpoints::Endpoint;
 use crate::clusters::repo::{Cluster, PodRow};
 use crate::clusters::spec::{
     ClusterSpec, ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput,
 };
 use crate::clusters::state::StateKind;
+use crate::k8s::expose::Exposure;
 use crate::operations::model::{OperationKind, OperationState};
 use crate::operations::repo::Operation;
 use crate::tenants::Role;
@@ -121,6 +123,10 @@ pub struct SpecView {
     pub kibana: Option<KibanaView>,
     /// HTTPS on the HTTP endpoints.
     pub http_tls: bool,
+    /// IP allow-list of the external endpoints (networks in CIDR notation); empty: open to anyone who can
+    /// reach them.
+    #[schema(example = json!(["203.0.113.0/24"]))]
+    pub ip_allow_list: Vec<String>,
 }
 
 /// A node set of a spec.
@@ -187,6 +193,7 @@ impl From<&ClusterSpec> for SpecView {
                 memory_mib: k.memory_mib,
             }),
             http_tls: s.http_tls,
+            ip_allow_list: s.ip_allow_list.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -206,6 +213,11 @@ pub struct SpecRequest {
     /// HTTPS on the HTTP endpoints (default `true`).
     #[serde(default)]
     pub http_tls: Option<bool>,
+    /// IP allow-list of the external endpoints: IPv4/IPv6 networks in CIDR notation or single addresses,
+    /// at most 32 (absent or empty: open to anyone who can reach the endpoints).
+    #[serde(default)]
+    #[schema(max_items = 32, example = json!(["203.0.113.0/24"]))]
+    pub ip_allow_list: Option<Vec<String>>,
 }
 
 /// A node set in a request.
@@ -293,6 +305,7 @@ impl SpecRequest {
                 .collect(),
             kibana: self.kibana.as_ref().map(KibanaRequest::to_input),
             http_tls: self.http_tls,
+            ip_allow_list: self.ip_allow_list.clone(),
         }
     }
 }
@@ -360,8 +373,10 @@ pub struct ClusterView {
     pub created_at: DateTime<Utc>,
     /// Creator's email.
     pub created_by: Option<String>,
-    /// In-cluster HTTP endpoint.
+    /// In-cluster HTTP endpoint (the same as `endpoints.elasticsearch.internal`).
     pub endpoint: String,
+    /// Where Elasticsearch and Kibana are reached, inside Kubernetes and from outside.
+    pub endpoints: EndpointsView,
     /// Desired spec.
     pub spec: SpecView,
     /// Quota footprint.
@@ -410,11 +425,46 @@ impl From<StateKind> for ClusterStateName {
     }
 }
 
+/// One HTTP endpoint of a cluster.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EndpointView {
+    /// Inside Kubernetes (the Service's `.svc` name).
+    #[schema(example = "https://logs-es-http.esaas-acme.svc:9200")]
+    pub internal: String,
+    /// From outside Kubernetes: `null` when the platform keeps clusters internal, or while a load balancer
+    /// has no address yet.
+    #[schema(example = "https://logs-acme.search.example.com")]
+    pub external: Option<String>,
+}
+
+/// A cluster's endpoints.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EndpointsView {
+    /// Elasticsearch's HTTP API.
+    pub elasticsearch: EndpointView,
+    /// Kibana (`null`: the cluster has no Kibana).
+    pub kibana: Option<EndpointView>,
+}
+
+impl From<Endpoint> for EndpointView {
+    fn from(e: Endpoint) -> Self {
+        Self {
+            internal: e.internal,
+            external: e.external,
+        }
+    }
+}
+
 impl ClusterView {
-    /// The view of a cluster of tenant `tenant_slug`.
-    pub fn new(c: &Cluster, tenant_slug: &str) -> Self {
+    /// The view of a cluster of tenant `tenant_slug`, with its endpoints under the platform's `exposure`.
+    pub fn new(c: &Cluster, tenant_slug: &str, exposure: &Exposure) -> Self {
+        let endpoints = crate::clusters::endpoints::of(exposure, tenant_slug, c);
         let state = c.state();
         Self {
+            endpoints: EndpointsView {
+                elasticsearch: endpoints.elasticsearch.into(),
+                kibana: endpoints.kibana.map(Into::into),
+            },
             name: c.name.clone(),
             tenant: tenant_slug.to_owned(),
             engine: c.engine.clone(),

@@ -1,6 +1,7 @@
 //! Clusters: the validated spec, templates, repository and the service that turns requests into operations.
 
 pub mod credentials;
+pub mod endpoints;
 pub mod presets;
 pub mod repo;
 pub mod service;

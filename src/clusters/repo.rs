@@ -33,6 +33,26 @@ pub struct ObservedStatus {
     pub kibana_health: String,
     /// When the status was last written (None: never observed).
     pub observed_at: Option<DateTime<Utc>>,
+    /// The external addresses load balancers gave the HTTP Services (`ESAAS_EXPOSE=loadbalancer`).
+    pub load_balancers: LoadBalancerAddresses,
+}
+
+/// The addresses of a load-balanced cluster's HTTP Services, as last observed (`None`: none yet).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct LoadBalancerAddresses {
+    /// Of `<cluster>-es-http`.
+    #[serde(default)]
+    pub elasticsearch: Option<String>,
+    /// Of `<cluster>-kb-http`.
+    #[serde(default)]
+    pub kibana: Option<String>,
+}
+
+impl LoadBalancerAddresses {
+    /// Read from the `clusters.load_balancer_addresses` column (anything unexpected reads as none).
+    pub fn from_json(value: &Value) -> Self {
+        serde_json::from_value(value.clone()).unwrap_or_default()
+    }
 }
 
 /// A cluster row.
@@ -104,6 +124,7 @@ struct ClusterRow {
     kibana_health: String,
     status_observed_at: Option<DateTime<Utc>>,
     active_operation: Option<Json<ActiveWork>>,
+    load_balancer_addresses: Value,
 }
 
 impl From<ClusterRow> for Cluster {
@@ -134,6 +155,7 @@ impl From<ClusterRow> for Cluster {
                 in_progress: r.in_progress,
                 kibana_health: r.kibana_health,
                 observed_at: r.status_observed_at,
+                load_balancers: LoadBalancerAddresses::from_json(&r.load_balancer_addresses),
             },
             active_operation: r.active_operation.map(|j| j.0),
         }
@@ -147,7 +169,7 @@ macro_rules! cluster_select {
          c.storage_gib, c.deletion_protection, c.created_by, u.email AS created_by_email, c.created_at, \
          c.restart_trigger, c.deleting, c.applied_generation, c.health, c.phase, c.available_nodes, \
          c.observed_version, c.observed_generation, c.conditions, c.in_progress, c.kibana_health, \
-         c.status_observed_at, \
+         c.status_observed_at, c.load_balancer_addresses, \
          (SELECT jsonb_build_object('kind', o.kind, 'state', o.state, 'params', o.params, \
                  'stalled_reason', o.stalled_reason) \
           FROM operations o WHERE o.cluster_id = c.id AND o.state IN ('pending', 'applying', 'waiting')) \

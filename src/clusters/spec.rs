@@ -11,6 +11,7 @@
 //! [`operations`] (scale, resize, upgrade as spec edits), [`patch`] (partial changes, merged under the
 //! cluster's lock).
 
+pub mod allow_list;
 pub mod attributes;
 pub mod input;
 pub mod names;
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::tenants::quota::Resources;
 
+pub use allow_list::SourceRange;
 pub use attributes::{NodeAttributeKey, NodeAttributeValue};
 pub use input::{ClusterSpecInput, KibanaInput, NodeSetInput, NumberInput};
 pub use names::{ClusterName, NodeSetName, StorageClassName};
@@ -50,6 +52,10 @@ pub struct ClusterSpec {
     pub kibana: Option<KibanaSpec>,
     /// Serve HTTPS (ECK self-signed certificate) on the Elasticsearch and Kibana HTTP endpoints.
     pub http_tls: bool,
+    /// The IP allow-list of the external endpoints (traffic filter); empty: open to anyone who can reach them.
+    /// Absent from specs stored before it existed, and left out of the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_allow_list: Vec<SourceRange>,
 }
 
 /// A group of Elasticsearch nodes sharing roles, size and configuration (an ECK node set).
@@ -172,6 +178,7 @@ mod tests {
                 memory_mib: 1024,
             }),
             http_tls: true,
+            ip_allow_list: Vec::new(),
         }
     }
 
@@ -229,8 +236,14 @@ mod tests {
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["version"], "9.2.1");
         assert_eq!(json["node_sets"][0]["roles"], serde_json::json!(["master"]));
+        assert!(json.get("ip_allow_list").is_none(), "empty lists stay out");
         let back: ClusterSpec = serde_json::from_value(json).unwrap();
         assert_eq!(back, s);
+        let mut listed = s.clone();
+        listed.ip_allow_list = vec![SourceRange::parse("203.0.113.0/24").unwrap()];
+        let json = serde_json::to_value(&listed).unwrap();
+        assert_eq!(json["ip_allow_list"], serde_json::json!(["203.0.113.0/24"]));
+        assert_eq!(serde_json::from_value::<ClusterSpec>(json).unwrap(), listed);
     }
 
     #[test]

@@ -148,6 +148,7 @@ fn spec(node_sets: Vec<NodeSetBuilder>) -> ClusterSpec {
             memory_mib: 1024,
         }),
         http_tls: true,
+        ip_allow_list: Vec::new(),
     }
 }
 

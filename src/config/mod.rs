@@ -1,6 +1,7 @@
 //! Typed configuration read from the environment. `.env.sample` documents every variable read here;
 //! nothing else in the portal reads the environment.
 
+mod expose;
 pub mod rate_limit;
 
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use secrecy::SecretString;
 
 use crate::elasticsearch::TransportMode;
 use crate::elasticsearch::portal_user::PortalUserKey;
+use crate::k8s::expose::Exposure;
 use crate::k8s::sim::SimNodes;
 use crate::monitoring::notifications::settings::{
     DeliverySettings, NotificationSettings, SmtpSettings, SmtpTls, WebhookPolicy, parse_network,
@@ -112,6 +114,10 @@ pub struct Config {
     /// `ESAAS_ES_USER_KEY`: the secret (at least 32 characters) the portal's own Elasticsearch user passwords are
     /// derived from (HMAC with the cluster id); unset, a random one per process (see `elasticsearch::portal_user`).
     pub es_user_key: PortalUserKey,
+    /// `ESAAS_EXPOSE` (`internal`, the default; `ingress`; `loadbalancer`) with `ESAAS_EXPOSE_DOMAIN`,
+    /// `ESAAS_EXPOSE_INGRESS_CLASS`, `ESAAS_EXPOSE_TLS_SECRET`, `ESAAS_EXPOSE_CERT_ISSUER`: how clusters are
+    /// reached from outside Kubernetes (see `k8s::expose`).
+    pub exposure: Exposure,
 }
 
 /// Default of `ESAAS_API_READ_CACHE_MS`.
@@ -367,6 +373,7 @@ impl Config {
                 Some(key) => PortalUserKey::new(SecretString::from(key))
                     .map_err(|e| anyhow::anyhow!("ESAAS_ES_USER_KEY {e}"))?,
             },
+            exposure: env.exposure()?,
         })
     }
 
@@ -410,6 +417,7 @@ impl Config {
             es_poll_concurrency: 4,
             es_transport: TransportMode::InProcess,
             es_user_key: PortalUserKey::random(),
+            exposure: Exposure::Internal,
         }
     }
 
@@ -549,7 +557,67 @@ mod tests {
         ("ESAAS_SMTP_TLS", "ssl3", SMTP),
         ("ESAAS_SMTP_PORT", "smtp", SMTP),
         ("ESAAS_SMTP_TIMEOUT_SECS", "20s", SMTP),
+        ("ESAAS_EXPOSE", "nodeport", &[]),
     ];
+
+    #[test]
+    fn exposure_is_internal_by_default_and_ingress_needs_a_domain() {
+        use crate::k8s::expose::{IngressSettings, IngressTls};
+        assert_eq!(with(&[]).unwrap().exposure, Exposure::Internal);
+        assert_eq!(
+            with(&[("ESAAS_EXPOSE", "internal")]).unwrap().exposure,
+            Exposure::Internal
+        );
+        assert_eq!(
+            with(&[("ESAAS_EXPOSE", "loadbalancer")]).unwrap().exposure,
+            Exposure::LoadBalancer
+        );
+        let config = with(&[
+            ("ESAAS_EXPOSE", "ingress"),
+            ("ESAAS_EXPOSE_DOMAIN", "search.example.com"),
+            ("ESAAS_EXPOSE_INGRESS_CLASS", "nginx"),
+            ("ESAAS_EXPOSE_CERT_ISSUER", "letsencrypt"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.exposure,
+            Exposure::Ingress(IngressSettings {
+                domain: "search.example.com".into(),
+                class: Some("nginx".into()),
+                tls: IngressTls::ClusterIssuer("letsencrypt".into()),
+            })
+        );
+        let refused: &[(Pairs, &str)] = &[
+            (
+                &[("ESAAS_EXPOSE", "ingress")],
+                "ESAAS_EXPOSE_DOMAIN is required",
+            ),
+            (
+                &[
+                    ("ESAAS_EXPOSE", "ingress"),
+                    ("ESAAS_EXPOSE_DOMAIN", "https://x.example.com"),
+                ],
+                "ESAAS_EXPOSE_DOMAIN is invalid",
+            ),
+            (
+                &[
+                    ("ESAAS_EXPOSE", "ingress"),
+                    ("ESAAS_EXPOSE_DOMAIN", "search.example.com"),
+                    ("ESAAS_EXPOSE_TLS_SECRET", "wildcard"),
+                    ("ESAAS_EXPOSE_CERT_ISSUER", "letsencrypt"),
+                ],
+                "choose one",
+            ),
+            (
+                &[("ESAAS_EXPOSE_DOMAIN", "search.example.com")],
+                "ESAAS_EXPOSE is not ingress",
+            ),
+        ];
+        for (pairs, expected) in refused {
+            let e = format!("{:#}", with(pairs).unwrap_err());
+            assert!(e.contains(expected), "{pairs:?}: {e}");
+        }
+    }
 
     const SMTP: Pairs = &[
         ("ESAAS_SMTP_HOST", "mail.example.com"),

@@ -8,6 +8,7 @@ use crate::clusters::spec::ClusterSpec;
 use crate::elasticsearch::portal_user::PortalPassword;
 use crate::k8s::apply::{DesiredObject, ObjectKey};
 use crate::k8s::eck::{self, RenderContext};
+use crate::k8s::expose::Exposure;
 use crate::k8s::labels;
 use crate::tenants::quota::Resources;
 
@@ -37,6 +38,8 @@ pub struct ClusterRef {
     pub restart_trigger: Option<String>,
     /// The password of the portal's own Elasticsearch user of this cluster.
     pub portal_user_password: PortalPassword,
+    /// How the platform exposes clusters (`ESAAS_EXPOSE`).
+    pub exposure: Exposure,
 }
 
 /// The objects of one cluster: the Elasticsearch resource, and the Kibana one when the spec asks for it.
@@ -47,6 +50,11 @@ pub struct ClusterObjects {
     pub kibana: Option<DesiredObject>,
     /// The Secret of the portal's own Elasticsearch user.
     pub portal_user: DesiredObject,
+    /// The Ingress, when clusters are exposed through one (absent: any existing one is deleted).
+    pub ingress: Option<DesiredObject>,
+    /// The traffic filter NetworkPolicy, when clusters are exposed through load balancers (absent: any
+    /// existing one is deleted).
+    pub traffic_filter: Option<DesiredObject>,
 }
 
 /// Render a cluster's objects.
@@ -57,6 +65,7 @@ pub fn cluster_objects(cluster: &ClusterRef, spec: &ClusterSpec) -> anyhow::Resu
         cluster_id: cluster.id,
         restart_trigger: cluster.restart_trigger.clone(),
         portal_user_password: cluster.portal_user_password.clone(),
+        exposure: cluster.exposure.clone(),
     };
     let rendered = eck::render(&ctx, spec);
     Ok(ClusterObjects {
@@ -67,7 +76,75 @@ pub fn cluster_objects(cluster: &ClusterRef, spec: &ClusterSpec) -> anyhow::Resu
             .map(|k| DesiredObject::from_object(k, "kibanas"))
             .transpose()?,
         portal_user: DesiredObject::from_object(&rendered.portal_user, "secrets")?,
+        ingress: rendered
+            .ingress
+            .as_ref()
+            .map(|i| DesiredObject::from_object(i, "ingresses"))
+            .transpose()?,
+        traffic_filter: rendered
+            .traffic_filter
+            .as_ref()
+            .map(|p| DesiredObject::from_object(p, "networkpolicies"))
+            .transpose()?,
     })
+}
+
+/// The Ingress of a cluster, to delete (with the cluster, or when the platform stops using Ingresses).
+pub fn ingress_for_deletion(
+    tenant_slug: &str,
+    cluster_name: &str,
+) -> anyhow::Result<DesiredObject> {
+    DesiredObject::from_object(
+        &serde_json::json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": { "name": cluster_name, "namespace": labels::namespace_name(tenant_slug) }
+        }),
+        "ingresses",
+    )
+}
+
+/// The traffic filter NetworkPolicy of a cluster, to delete.
+pub fn traffic_filter_for_deletion(
+    tenant_slug: &str,
+    cluster_name: &str,
+) -> anyhow::Result<DesiredObject> {
+    DesiredObject::from_object(
+        &serde_json::json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {
+                "name": eck::traffic_filter::policy_name(cluster_name),
+                "namespace": labels::namespace_name(tenant_slug)
+            }
+        }),
+        "networkpolicies",
+    )
+}
+
+/// The exposure objects of a cluster with what to do about each: apply the rendered one, or delete the
+/// one of that name when none is rendered (so a change of `ESAAS_EXPOSE` cleans up after itself).
+pub fn exposure_objects(
+    objects: &ClusterObjects,
+    tenant_slug: &str,
+    cluster_name: &str,
+) -> anyhow::Result<Vec<Exposed>> {
+    let ingress = match &objects.ingress {
+        Some(o) => Exposed::Apply(o.clone()),
+        None => Exposed::Delete(ingress_for_deletion(tenant_slug, cluster_name)?),
+    };
+    let policy = match &objects.traffic_filter {
+        Some(o) => Exposed::Apply(o.clone()),
+        None => Exposed::Delete(traffic_filter_for_deletion(tenant_slug, cluster_name)?),
+    };
+    Ok(vec![ingress, policy])
+}
+
+/// What to do with one exposure object.
+#[derive(Debug, Clone)]
+pub enum Exposed {
+    /// Apply it.
+    Apply(DesiredObject),
+    /// Delete it if present.
+    Delete(DesiredObject),
 }
 
 /// Keys of a cluster's custom resources (for deletion and for finding them in the watch cache).

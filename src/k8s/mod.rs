@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod eck;
 pub mod engine;
+pub mod expose;
 pub mod labels;
 pub mod sim;
 pub mod sim_kubeconfig;

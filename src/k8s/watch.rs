@@ -1,5 +1,6 @@
 //! Watches of everything the portal manages (label `app.kubernetes.io/managed-by=esaas`): tenant namespaces,
-//! resource quotas, network policies, Elasticsearch and Kibana resources and their pods. Each watch keeps an
+//! resource quotas, network policies, Elasticsearch and Kibana resources and their pods, the clusters'
+//! Ingresses and their load-balanced HTTP Services (whose status carries the external address). Each watch keeps an
 //! in-memory copy of the objects ([`ObjectCache`], what the resync compares the desired objects with, so a
 //! resync of unchanged clusters sends no request at all) and forwards every change to the observer.
 //!
@@ -51,6 +52,9 @@ pub fn watched_resources() -> Vec<ApiResource> {
         ),
         r("kibana.k8s.elastic.co", "v1", "Kibana", "kibanas"),
         r("", "v1", "Pod", "pods"),
+        r("networking.k8s.io", "v1", "Ingress", "ingresses"),
+        // Only the HTTP Services that carry the portal's labels: those of load-balanced clusters.
+        r("", "v1", "Service", "services"),
     ]
 }
 

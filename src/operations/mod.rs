@@ -3,6 +3,7 @@
 //! Handlers only insert operations (through `crate::clusters::service`); they never call Kubernetes for
 //! changes.
 
+pub mod load_balancers;
 pub mod model;
 pub mod observer;
 pub mod pod_reason;

@@ -100,6 +100,9 @@ async fn handle(
                     .await?;
                 }
                 "Pod" => record_pod(&mut conn, cluster_id, &obj).await?,
+                "Service" => {
+                    super::load_balancers::record(&mut conn, cluster_id, &obj, false).await?
+                }
                 _ => {}
             }
         }
@@ -121,6 +124,9 @@ async fn handle(
                 "Elasticsearch" => {
                     seen.remove(&cluster_id);
                     complete_delete(&mut conn, cluster_id).await?;
+                }
+                "Service" => {
+                    super::load_balancers::record(&mut conn, cluster_id, &obj, true).await?
                 }
                 _ => {}
             }

@@ -14,7 +14,8 @@ use crate::clusters::repo as clusters;
 use crate::elasticsearch::portal_user::PortalUserKey;
 use crate::error::{AppError, AppResult};
 use crate::k8s::apply::{DesiredObject, describe_error};
-use crate::k8s::engine::{self, ClusterRef};
+use crate::k8s::engine::{self, ClusterRef, Exposed};
+use crate::k8s::expose::Exposure;
 use crate::k8s::target::KubeTarget;
 use crate::operations::model::OperationKind;
 use crate::operations::repo::{self as ops, Operation};
@@ -61,7 +62,15 @@ pub async fn run_once(state: &AppState) -> AppResult<bool> {
     let Some(op) = ops::claim_next(&mut tx).await? else {
         return Ok(false);
     };
-    match apply_operation(&mut tx, &state.kube, &state.config.es_user_key, &op).await {
+    match apply_operation(
+        &mut tx,
+        &state.kube,
+        &state.config.es_user_key,
+        &state.config.exposure,
+        &op,
+    )
+    .await
+    {
         Ok(outcome) => {
             ops::mark_applied(&mut tx, op.id, outcome.k8s_generation, &outcome.message).await?;
             clusters::mark_applied(&mut tx, op.cluster_id, op.target_generation).await?;
@@ -130,6 +139,7 @@ async fn apply_operation(
     conn: &mut PgConnection,
     kube: &KubeTarget,
     key: &PortalUserKey,
+    exposure: &Exposure,
     op: &Operation,
 ) -> Result<Applied, ApplyError> {
     let cluster = clusters::get(conn, op.cluster_id).await?;
@@ -139,6 +149,16 @@ async fn apply_operation(
         .map_err(AppError::from)?;
     let client = &kube.client;
     if op.kind == OperationKind::Delete {
+        for object in [
+            engine::ingress_for_deletion(&tenant.slug, &cluster.name),
+            engine::traffic_filter_for_deletion(&tenant.slug, &cluster.name),
+        ] {
+            object
+                .map_err(|e| ApplyError::Permanent(e.to_string()))?
+                .delete(client)
+                .await
+                .map_err(|e| classify(&e))?;
+        }
         engine::kibana_for_deletion(&tenant.slug, &cluster.name)
             .map_err(|e| ApplyError::Permanent(e.to_string()))?
             .delete(client)
@@ -171,10 +191,13 @@ async fn apply_operation(
             name: cluster.name.clone(),
             restart_trigger: cluster.restart_trigger.clone(),
             portal_user_password: key.password(cluster.id),
+            exposure: exposure.clone(),
         },
         &cluster.spec,
     )
     .map_err(|e| ApplyError::Permanent(e.to_string()))?;
+    let exposed = engine::exposure_objects(&objects, &tenant.slug, &cluster.name)
+        .map_err(|e| ApplyError::Permanent(e.to_string()))?;
     // The portal user's Secret first: ECK reads it when it reconciles the Elasticsearch resource.
     objects
         .portal_user
@@ -195,6 +218,15 @@ async fn apply_operation(
             .delete(client)
             .await
             .map_err(|e| classify(&e))?,
+    }
+    // After the Elasticsearch and Kibana resources: the Ingress names the Services ECK makes for them.
+    for object in &exposed {
+        match object {
+            Exposed::Apply(o) => {
+                o.apply(client).await.map_err(|e| classify(&e))?;
+            }
+            Exposed::Delete(o) => o.delete(client).await.map_err(|e| classify(&e))?,
+        }
     }
     let generation = es.metadata.generation;
     Ok(Applied {

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::clusters::spec::ClusterSpec;
 use crate::error::AppResult;
 use crate::k8s::apply::{DesiredObject, describe_error, is_subset};
-use crate::k8s::engine::{self, ClusterRef};
+use crate::k8s::engine::{self, ClusterRef, Exposed};
 use crate::state::AppState;
 use crate::tenants::quota::Resources;
 
@@ -154,6 +154,7 @@ pub async fn resync_all(state: &AppState) -> AppResult<ResyncReport> {
             name: row.name.clone(),
             restart_trigger: row.restart_trigger.clone(),
             portal_user_password: state.config.es_user_key.password(row.id),
+            exposure: state.config.exposure.clone(),
         };
         let objects = match engine::cluster_objects(&cluster, &row.spec.0) {
             Ok(o) => o,
@@ -175,6 +176,26 @@ pub async fn resync_all(state: &AppState) -> AppResult<ResyncReport> {
                         Err(_) => report.errors += 1,
                     }
                 }
+            }
+        }
+        match engine::exposure_objects(&objects, &row.slug, &row.name) {
+            Ok(exposed) => {
+                for object in exposed {
+                    match object {
+                        Exposed::Apply(o) => ensure(state, &o, &mut report).await,
+                        Exposed::Delete(o) => {
+                            if state.cache.get(&o.key()).await.is_some() {
+                                match o.delete(&state.kube.client).await {
+                                    Ok(()) => report.deleted += 1,
+                                    Err(_) => report.errors += 1,
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(cluster = %row.name, error = %e, "cannot render exposure objects")
             }
         }
     }

@@ -13,6 +13,7 @@ mod concurrency;
 mod credentials_wait;
 mod docs;
 mod elasticsearch;
+mod endpoints;
 mod idempotency;
 mod kubeconfig_mode;
 mod live_cluster;

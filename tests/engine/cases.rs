@@ -1,12 +1,14 @@
 //! The rendered clusters under test: every template, and each operation applied to a template.
 //! Shared by the snapshot tests and the CRD validation tests so both see exactly the same objects.
 
+use esaas::clusters::spec::SourceRange;
 use esaas::clusters::spec::{
     ClusterSpec, ClusterSpecInput, EsVersion, NodeSetSize, SpecRules, apply_resize, apply_scale,
     apply_upgrade, validate,
 };
 use esaas::clusters::templates::{self, Template};
 use esaas::k8s::eck::{RenderContext, RenderedCluster, render};
+use esaas::k8s::expose::{Exposure, IngressSettings, IngressTls};
 use uuid::Uuid;
 
 /// A fixed cluster id so snapshots are stable.
@@ -24,6 +26,7 @@ pub fn context(restart_trigger: Option<&str>) -> RenderContext {
         portal_user_password: esaas::elasticsearch::portal_user::PortalPassword::from_static(
             "test-portal-password",
         ),
+        exposure: Default::default(),
     }
 }
 
@@ -50,6 +53,65 @@ fn custom_spec() -> ClusterSpec {
     .expect("the custom input deserializes");
     validate(&input, &SpecRules::default().with_production(true), None)
         .expect("the custom spec is valid")
+}
+
+/// The render context of `logs` of `acme` on a platform that exposes clusters as `exposure` says.
+pub fn exposed_context(exposure: Exposure) -> RenderContext {
+    RenderContext {
+        exposure,
+        ..context(None)
+    }
+}
+
+/// Ingress settings under `search.example.com` with the given certificate source.
+pub fn ingress(tls: IngressTls, class: Option<&str>) -> Exposure {
+    Exposure::Ingress(IngressSettings {
+        domain: "search.example.com".to_owned(),
+        class: class.map(str::to_owned),
+        tls,
+    })
+}
+
+/// The three-nodes template (HTTPS, Kibana) with an IP allow-list of two networks.
+pub fn with_allow_list() -> ClusterSpec {
+    let mut spec = template("three-nodes").spec;
+    spec.ip_allow_list = vec![
+        SourceRange::parse("203.0.113.0/24").unwrap(),
+        SourceRange::parse("2001:db8::/32").unwrap(),
+    ];
+    spec
+}
+
+/// The exposure cases: Ingress (cert-manager, a class, an allow-list, HTTPS to Elasticsearch and Kibana;
+/// a TLS Secret with plain HTTP and no Kibana) and load balancers (with and without an allow-list).
+pub fn exposed() -> Vec<(String, RenderedCluster)> {
+    vec![
+        (
+            "expose-ingress-cert-manager".to_owned(),
+            render(
+                &exposed_context(ingress(
+                    IngressTls::ClusterIssuer("letsencrypt".into()),
+                    Some("nginx"),
+                )),
+                &with_allow_list(),
+            ),
+        ),
+        (
+            "expose-ingress-secret-plain-http".to_owned(),
+            render(
+                &exposed_context(ingress(IngressTls::Secret("wildcard-tls".into()), None)),
+                &custom_spec(),
+            ),
+        ),
+        (
+            "expose-loadbalancer-allow-list".to_owned(),
+            render(&exposed_context(Exposure::LoadBalancer), &with_allow_list()),
+        ),
+        (
+            "expose-loadbalancer-open-no-kibana".to_owned(),
+            render(&exposed_context(Exposure::LoadBalancer), &custom_spec()),
+        ),
+    ]
 }
 
 /// Every case: a snapshot name and the rendered cluster.
@@ -93,5 +155,6 @@ pub fn all() -> Vec<(String, RenderedCluster)> {
         "custom-plain-http-no-kibana".to_owned(),
         render(&context(None), &custom_spec()),
     ));
+    cases.extend(exposed());
     cases
 }

@@ -8,6 +8,7 @@
 
 mod cases;
 mod crd;
+mod exposure;
 mod render_snapshots;
 mod schema;
 #[path = "../common/skip.rs"]

@@ -10,6 +10,7 @@ mod discovery;
 mod errors;
 mod exposure;
 mod gc;
+mod ingress;
 mod kubectl;
 mod patch;
 #[path = "../common/poll.rs"]

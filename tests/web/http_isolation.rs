@@ -63,6 +63,11 @@ const TENANT_ROUTES: &[Route] = &[
             ("step", "confirm"),
         ],
     ),
+    (
+        "POST",
+        "/t/{tenant}/clusters/{name}/allow-list",
+        &[("ip_allow_list", "0.0.0.0/0")],
+    ),
     ("GET", "/t/{tenant}/clusters/{name}/upgrade", &[]),
     (
         "POST",
@@ -193,7 +198,7 @@ fn the_table_lists_every_tenant_route_of_the_router() {
         missing.is_empty() && stale.is_empty(),
         "tenant routes not in TENANT_ROUTES: {missing:?}; in the table but not the router: {stale:?}"
     );
-    assert_eq!(router.len(), 33);
+    assert_eq!(router.len(), 34);
 }
 
 /// What must not change in tenant `acme` while an outsider probes it.
@@ -356,7 +361,7 @@ async fn own_tenant_slug_with_another_tenants_ids_gets_404(pool: PgPool) {
         p.expect_404(method, &path, body).await;
         probed += 1;
     }
-    assert_eq!(probed, 25);
+    assert_eq!(probed, 26);
     // acme's operation under a cluster name globex does have is not found either.
     let owned = crate::three_nodes_form("mine", "3");
     let (status, _) = p

@@ -7,9 +7,12 @@
 mod common;
 
 mod browser;
+mod browser_connect;
 mod browser_elasticsearch;
+mod browser_layout;
 mod http_actions;
 mod http_audit;
+mod http_connect;
 mod http_dashboard;
 mod http_dashboard_state;
 mod http_isolation;

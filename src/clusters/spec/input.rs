@@ -28,6 +28,10 @@ pub struct ClusterSpecInput {
     /// HTTPS on the HTTP endpoints; absent means `true`. Field `http_tls`.
     #[serde(default)]
     pub http_tls: Option<bool>,
+    /// The IP allow-list (networks in CIDR notation or addresses); absent means none. Fields
+    /// `ip_allow_list` (the list) and `ip_allow_list.<index>`.
+    #[serde(default)]
+    pub ip_allow_list: Option<Vec<String>>,
 }
 
 /// One node set as submitted.
@@ -76,7 +80,7 @@ pub struct KibanaInput {
 }
 
 /// A number as submitted: a JSON integer, or text (a form field, or a JSON string or fraction) that
-/// validation parses and reports as "must be a whole number" when it is not one.
+/// validation parses and reports as "Enter a whole number" when it is not one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NumberInput {
     /// An integer.
@@ -181,6 +185,7 @@ impl ClusterSpecInput {
             node_sets: spec.node_sets.iter().map(NodeSetInput::from_spec).collect(),
             kibana: spec.kibana.as_ref().map(KibanaInput::from_spec),
             http_tls: Some(spec.http_tls),
+            ip_allow_list: Some(spec.ip_allow_list.iter().map(ToString::to_string).collect()),
         }
     }
 }

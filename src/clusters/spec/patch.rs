@@ -50,6 +50,8 @@ pub struct SpecPatch {
     pub kibana: Option<Option<KibanaInput>>,
     /// HTTPS on the HTTP endpoints.
     pub http_tls: Option<bool>,
+    /// The complete new IP allow-list (`Some(vec![])` clears it).
+    pub ip_allow_list: Option<Vec<String>>,
 }
 
 impl SpecPatch {
@@ -67,6 +69,9 @@ impl SpecPatch {
         }
         if let Some(tls) = self.http_tls {
             input.http_tls = Some(tls);
+        }
+        if let Some(list) = &self.ip_allow_list {
+            input.ip_allow_list = Some(list.clone());
         }
         input
     }

@@ -40,6 +40,14 @@ pub fn validate(
         .kibana
         .as_ref()
         .map(|kibana| validate_kibana(kibana, &rules.bounds, &mut errors));
+    let ip_allow_list = super::allow_list::parse_list(
+        "ip_allow_list",
+        input.ip_allow_list.as_deref().unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| {
+        errors.0.extend(e.0);
+        Vec::new()
+    });
 
     match (version, node_sets, kibana) {
         (Some(version), Some(node_sets), kibana) if errors.is_empty() => Ok(ClusterSpec {
@@ -47,6 +55,7 @@ pub fn validate(
             node_sets,
             kibana: kibana.flatten(),
             http_tls: input.http_tls.unwrap_or(true),
+            ip_allow_list,
         }),
         _ => Err(errors),
     }

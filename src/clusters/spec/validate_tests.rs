@@ -30,6 +30,7 @@ fn input() -> ClusterSpecInput {
             memory_mib: Some(1024u32.into()),
         }),
         http_tls: None,
+        ip_allow_list: None,
     }
 }
 

@@ -2,16 +2,47 @@
 //! status conditions. Field names follow the ECK 3.5 CRDs (camelCase on the wire); only the fields the
 //! portal sets or reads are modelled, and unknown fields are ignored when reading objects back.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
+use k8s_openapi::api::core::v1::ServiceSpec;
 use serde::{Deserialize, Serialize};
 
 /// `spec.http`: settings of the HTTP endpoint (Service and TLS).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpConfig {
     /// TLS settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsOptions>,
+    /// The HTTP Service ECK creates (`<name>-es-http`, `<name>-kb-http`): ECK merges these settings into
+    /// its own (the portal sets them only to expose the cluster through a `LoadBalancer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceTemplate>,
+}
+
+/// `spec.http.service`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceTemplate {
+    /// Labels and annotations added to the Service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<ServiceTemplateMeta>,
+    /// Fields of the Service's spec (type, source ranges, traffic policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<ServiceSpec>,
+}
+
+/// `spec.http.service.metadata`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceTemplateMeta {
+    /// Labels of the Service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Annotations of the Service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
 /// `spec.http.tls`.
@@ -41,6 +72,7 @@ impl HttpConfig {
                     disabled: Some(!tls),
                 }),
             }),
+            service: None,
         }
     }
 

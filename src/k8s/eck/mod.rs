@@ -7,10 +7,12 @@
 
 pub mod common;
 pub mod elasticsearch;
+pub mod ingress;
 pub mod kibana;
 pub mod quantity;
 pub mod render;
 pub mod tenant;
+pub mod traffic_filter;
 
 pub use common::{Condition, Health, HttpConfig};
 pub use elasticsearch::{

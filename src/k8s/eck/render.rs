@@ -21,21 +21,27 @@
 //! - Kibana connects through `elasticsearchRef` to the Elasticsearch of the same name and uses the same
 //!   version and HTTP TLS setting. When the spec has no Kibana, `kibana` is `None` and the reconciler
 //!   deletes any existing Kibana of that name.
+//! - Exposure (`k8s::expose`): with an Ingress, [`super::ingress`] renders it; with load balancers, the
+//!   HTTP Services of Elasticsearch and Kibana get `spec.http.service` with type `LoadBalancer`, the
+//!   cluster's labels (so the portal's watch sees them and their addresses), `externalTrafficPolicy: Local`
+//!   and the IP allow-list as `loadBalancerSourceRanges`, and [`super::traffic_filter`] renders the
+//!   policy that lets the traffic in. Internal only, `spec.http` carries TLS alone, as before.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{
     Container, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, ResourceRequirements, Secret,
-    VolumeResourceRequirements,
+    ServiceSpec, VolumeResourceRequirements,
 };
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::common::{HttpConfig, ObjectSelector};
+use super::common::{HttpConfig, ObjectSelector, ServiceTemplate, ServiceTemplateMeta};
 use super::elasticsearch::{
     Auth, Elasticsearch, ElasticsearchSpec, NodeSet, SecretSource, VolumeClaimTemplate,
 };
@@ -43,6 +49,7 @@ use super::kibana::{Kibana, KibanaSpec};
 use super::quantity;
 use crate::clusters::spec::{ClusterSpec, NodeSetSpec};
 use crate::elasticsearch::portal_user::{self, PortalPassword};
+use crate::k8s::expose::Exposure;
 use crate::k8s::labels::{self, Component};
 
 /// Annotation whose change makes ECK restart the Elasticsearch nodes.
@@ -68,6 +75,8 @@ pub struct RenderContext {
     pub restart_trigger: Option<String>,
     /// The password of the portal's own Elasticsearch user of this cluster.
     pub portal_user_password: PortalPassword,
+    /// How the platform exposes clusters outside Kubernetes.
+    pub exposure: Exposure,
 }
 
 /// The custom resources of one cluster.
@@ -79,6 +88,12 @@ pub struct RenderedCluster {
     pub kibana: Option<Kibana>,
     /// The Secret of the portal's own Elasticsearch user (`spec.auth.fileRealm` names it).
     pub portal_user: Secret,
+    /// The Ingress, when the platform exposes clusters through one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<Ingress>,
+    /// The traffic filter policy, when the platform exposes clusters through load balancers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_filter: Option<NetworkPolicy>,
 }
 
 /// Renders `spec` for the cluster described by `ctx`.
@@ -94,7 +109,7 @@ pub fn render(ctx: &RenderContext, spec: &ClusterSpec) -> RenderedCluster {
                     name: ctx.cluster_name.clone(),
                     namespace: None,
                 }),
-                http: Some(HttpConfig::with_tls(spec.http_tls)),
+                http: Some(http_config(ctx, spec, Component::Kibana)),
                 pod_template: Some(pod_template(
                     labels_for(ctx, Component::Kibana),
                     None,
@@ -106,7 +121,36 @@ pub fn render(ctx: &RenderContext, spec: &ClusterSpec) -> RenderedCluster {
             status: None,
         }),
         portal_user: render_portal_user(ctx),
+        ingress: match &ctx.exposure {
+            Exposure::Ingress(settings) => {
+                Some(super::ingress::render_ingress(ctx, spec, settings))
+            }
+            _ => None,
+        },
+        traffic_filter: (ctx.exposure == Exposure::LoadBalancer)
+            .then(|| super::traffic_filter::render_traffic_filter(ctx, spec)),
     }
+}
+
+/// `spec.http`: TLS, and with load balancers the Service settings (see the module docs).
+fn http_config(ctx: &RenderContext, spec: &ClusterSpec, component: Component) -> HttpConfig {
+    let mut http = HttpConfig::with_tls(spec.http_tls);
+    if ctx.exposure == Exposure::LoadBalancer {
+        let ranges: Vec<String> = spec.ip_allow_list.iter().map(ToString::to_string).collect();
+        http.service = Some(ServiceTemplate {
+            metadata: Some(ServiceTemplateMeta {
+                labels: Some(labels_for(ctx, component)),
+                annotations: None,
+            }),
+            spec: Some(ServiceSpec {
+                type_: Some("LoadBalancer".to_owned()),
+                external_traffic_policy: Some("Local".to_owned()),
+                load_balancer_source_ranges: (!ranges.is_empty()).then_some(ranges),
+                ..ServiceSpec::default()
+            }),
+        });
+    }
+    http
 }
 
 /// The Secret of the portal's own Elasticsearch user (also re-applied by the inspector when Elasticsearch
@@ -153,7 +197,7 @@ fn render_elasticsearch(ctx: &RenderContext, spec: &ClusterSpec) -> Elasticsearc
         metadata: object_meta(ctx, Component::Elasticsearch),
         spec: ElasticsearchSpec {
             version: spec.version.to_string(),
-            http: Some(HttpConfig::with_tls(spec.http_tls)),
+            http: Some(http_config(ctx, spec, Component::Elasticsearch)),
             auth: Some(Auth {
                 file_realm: vec![SecretSource {
                     secret_name: portal_user::secret_name(&ctx.cluster_name),

@@ -139,6 +139,14 @@ impl Registry {
                     false,
                 ),
                 builtin(
+                    "networking.k8s.io",
+                    "Ingress",
+                    "ingresses",
+                    &["ing"],
+                    true,
+                    true,
+                ),
+                builtin(
                     "policy",
                     "PodDisruptionBudget",
                     "poddisruptionbudgets",

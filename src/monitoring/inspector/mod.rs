@@ -122,6 +122,7 @@ impl Inspector {
             cluster_id: cluster.id,
             restart_trigger: None,
             portal_user_password: self.connector.key().password(cluster.id),
+            exposure: crate::k8s::expose::Exposure::Internal,
         };
         let secret = crate::k8s::eck::render::render_portal_user(&ctx);
         match DesiredObject::from_object(&secret, "secrets") {

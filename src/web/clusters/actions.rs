@@ -153,11 +153,11 @@ fn parse_u32(errors: &mut FieldErrors, field: &str, raw: &str) -> Option<u32> {
     match raw.trim().parse::<u32>() {
         Ok(v) => Some(v),
         Err(_) if raw.trim().is_empty() => {
-            errors.add(field, "is required");
+            errors.add(field, "Enter a number");
             None
         }
         Err(_) => {
-            errors.add(field, "must be a whole number");
+            errors.add(field, "Enter a whole number");
             None
         }
     }

@@ -13,10 +13,8 @@ use axum_extra::extract::cookie::CookieJar;
 use http::{HeaderValue, header};
 
 use crate::auth::TenantAccess;
-use crate::clusters::credentials;
-use crate::clusters::repo::{self, Cluster};
+use crate::clusters::repo;
 use crate::error::{AppError, AppResult};
-use crate::k8s::labels;
 use crate::state::AppState;
 use crate::web::clusters::credentials as reveal;
 use crate::web::clusters::elasticsearch::{self as es_section, EsQuery, EsSection};
@@ -24,50 +22,7 @@ use crate::web::clusters::live::{self, LiveView};
 use crate::web::layout::Layout;
 use crate::web::nav;
 
-/// How to connect.
-#[derive(Debug, Clone)]
-pub struct ConnectionView {
-    /// HTTPS (or HTTP) endpoint inside the Kubernetes cluster.
-    pub endpoint: String,
-    /// The user.
-    pub username: String,
-    /// A curl line using `$ELASTIC_PASSWORD`.
-    pub curl: String,
-    /// Kibana's endpoint (empty without Kibana).
-    pub kibana: String,
-    /// The caller may reveal the password.
-    pub can_reveal: bool,
-    /// The revealed password (only on the page answering the reveal).
-    pub password: String,
-}
-
-impl ConnectionView {
-    /// The connection info of `cluster` in tenant `slug`.
-    pub fn of(cluster: &Cluster, slug: &str, can_reveal: bool) -> Self {
-        let tls = cluster.spec.http_tls;
-        let endpoint = credentials::endpoint(slug, &cluster.name, tls);
-        let insecure = if tls { "--cacert ca.crt " } else { "" };
-        Self {
-            curl: format!(
-                "curl {insecure}-u \"elastic:$ELASTIC_PASSWORD\" \"{endpoint}/_cluster/health?pretty\""
-            ),
-            kibana: if cluster.spec.kibana.is_some() {
-                format!(
-                    "{}://{}-kb-http.{}.svc:5601",
-                    if tls { "https" } else { "http" },
-                    cluster.name,
-                    labels::namespace_name(slug)
-                )
-            } else {
-                String::new()
-            },
-            endpoint,
-            username: "elastic".into(),
-            can_reveal,
-            password: String::new(),
-        }
-    }
-}
+pub use super::connect::ConnectionView;
 
 /// `templates/clusters/dashboard.html`.
 #[derive(Template, WebTemplate)]
@@ -95,7 +50,13 @@ pub async fn page(
     let slug = access.tenant.slug.to_string();
     Ok(DashboardPage {
         layout: nav::layout_for(state, &access.user, &cluster.name, Some(&slug)).await?,
-        conn: ConnectionView::of(&cluster, &slug, access.role.can_view_credentials()),
+        conn: ConnectionView::of(
+            &cluster,
+            &slug,
+            &state.config.exposure,
+            access.role.can_view_credentials(),
+            access.role.can_change_clusters(),
+        ),
         es,
         live,
     })

@@ -322,6 +322,7 @@ impl ClusterForm {
                 memory_mib: memory,
             }),
             http_tls: Some(self.http_tls),
+            ip_allow_list: None,
         };
         (input, errors)
     }

@@ -21,6 +21,7 @@
 pub mod actions;
 pub mod charts;
 pub mod confirm;
+pub mod connect;
 pub mod credentials;
 pub mod dashboard;
 pub mod elasticsearch;
@@ -101,6 +102,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/t/{tenant}/clusters/{name}/credentials",
             post(credentials::reveal),
+        )
+        .route(
+            "/t/{tenant}/clusters/{name}/allow-list",
+            post(connect::update_allow_list),
         )
 }
 

@@ -49,7 +49,7 @@ pub fn read_memory(raw: &str, bounds: &SizeBounds) -> Reading {
     )
 }
 
-/// "must be between 0.25 and 16 cores".
+/// "Choose from 0.25 to 16 cores".
 pub fn cpu_range(b: &SizeBounds) -> String {
     format!(
         "Choose from {} to {} cores",
@@ -58,7 +58,7 @@ pub fn cpu_range(b: &SizeBounds) -> String {
     )
 }
 
-/// "must be between 1 and 64 GiB".
+/// "Choose from 1 to 64 GiB".
 pub fn memory_range(b: &SizeBounds) -> String {
     format!(
         "Choose from {} to {} GiB",

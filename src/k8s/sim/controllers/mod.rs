@@ -1,4 +1,5 @@
-//! Simulated controllers (an ECK-like operator, StatefulSet and Deployment controllers, a kubelet), run as tokio
+//! Simulated controllers (an ECK-like operator, StatefulSet and Deployment controllers, a kubelet, a cloud
+//! controller's load balancers), run as tokio
 //! tasks that use the emulator through its API with an internal `kube::Client`.
 
 use std::collections::HashSet;
@@ -14,6 +15,7 @@ use super::Shared;
 mod deployment;
 pub(super) mod eck;
 mod kubelet;
+mod load_balancer;
 mod scheduler;
 mod statefulset;
 mod util;
@@ -106,6 +108,7 @@ pub fn spawn_all(client: kube::Client, shared: Arc<Shared>, cancel: Cancellation
     );
     spawn(&cancel, statefulset::run(client.clone()));
     spawn(&cancel, deployment::run(client.clone()));
+    spawn(&cancel, load_balancer::run(client.clone()));
     spawn(&cancel, eck::es::run(client.clone(), shared));
     spawn(&cancel, eck::kibana::run(client));
 }

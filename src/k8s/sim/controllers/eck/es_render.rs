@@ -219,10 +219,10 @@ pub fn statefulset(es: &EsView<'_>, nodeset: &Value) -> Value {
     })
 }
 
-/// `<name>-es-http`.
+/// `<name>-es-http`, with the resource's `spec.http.service` merged in.
 pub fn http_service(es: &EsView<'_>) -> Value {
     let name = format!("{}-es-http", es.name);
-    json!({
+    let service = json!({
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": es.meta(&name),
@@ -231,7 +231,37 @@ pub fn http_service(es: &EsView<'_>) -> Value {
             "selector": es.cluster_labels(),
             "ports": [{ "name": es.http_scheme(), "port": 9200, "protocol": "TCP", "targetPort": 9200 }],
         }
-    })
+    });
+    with_service_template(service, es.obj)
+}
+
+/// ECK's handling of `spec.http.service` (Elasticsearch and Kibana alike): its labels and annotations are
+/// added to the Service's, and its `spec` (type, `loadBalancerSourceRanges`, `externalTrafficPolicy`, ...)
+/// is merged over the operator's defaults; the selector and the ports stay the operator's.
+pub fn with_service_template(mut service: Value, resource: &Value) -> Value {
+    let Some(template) = resource.pointer("/spec/http/service") else {
+        return service;
+    };
+    for key in ["labels", "annotations"] {
+        if let Some(Value::Object(extra)) = template.pointer(&format!("/metadata/{key}")) {
+            let meta = &mut service["metadata"];
+            if !meta[key].is_object() {
+                meta[key] = json!({});
+            }
+            if let Some(target) = meta[key].as_object_mut() {
+                for (k, v) in extra {
+                    target.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(spec)) = template.get("spec") {
+        let mut spec = spec.clone();
+        spec.remove("selector");
+        spec.remove("ports");
+        let _ = strategic_merge(&mut service["spec"], &Value::Object(spec));
+    }
+    service
 }
 
 /// `<name>-es-transport` (headless).

@@ -101,9 +101,9 @@ fn deployment(obj: &Value, name: &str, ns: &str, uid: &str, version: &str) -> Va
     })
 }
 
-fn service(name: &str, ns: &str, uid: &str) -> Value {
+fn service(name: &str, ns: &str, uid: &str, kibana: &Value) -> Value {
     let selector = json!({ TYPE_LABEL: "kibana", NAME_LABEL: name });
-    json!({
+    let service = json!({
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {
@@ -111,7 +111,8 @@ fn service(name: &str, ns: &str, uid: &str) -> Value {
             "ownerReferences": [owner_ref("kibana.k8s.elastic.co/v1", "Kibana", name, uid)],
         },
         "spec": { "type": "ClusterIP", "selector": selector, "ports": [{ "name": "https", "port": 5601, "protocol": "TCP", "targetPort": 5601 }] }
-    })
+    });
+    super::es_render::with_service_template(service, kibana)
 }
 
 async fn association(
@@ -161,7 +162,7 @@ async fn reconcile(kb: Arc<DynamicObject>, ctx: Arc<Ctx>) -> CtrlResult {
         let services: Api<Service> = Api::namespaced(client.clone(), &ns);
         let svc_name = format!("{name}-kb-http");
         let current = services.get_opt(&svc_name).await?;
-        let svc = service(&name, &ns, &uid);
+        let svc = service(&name, &ns, &uid, &obj);
         apply_if_changed(&services, current.as_ref(), &svc_name, MANAGER, svc).await?;
         let count = obj
             .pointer("/spec/count")
