@@ -670,12 +670,18 @@ async fn refused_requests_change_nothing(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(n, 0, "no cluster and no operation written");
-    let audit: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'cluster.%'")
-            .fetch_one(&env.pool)
-            .await
-            .unwrap();
-    assert_eq!(audit, 0);
+    // The only rows: the quota refusal, audited as denied (a bad name is an input error, not a refusal).
+    let audit: Vec<(String, String)> = sqlx::query_as(
+        "SELECT action, outcome FROM audit_log WHERE action LIKE 'cluster.%' ORDER BY id",
+    )
+    .fetch_all(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audit,
+        [("cluster.create".to_owned(), "denied".to_owned())],
+        "only the refusal is recorded"
+    );
     // A viewer cannot change anything.
     let mut viewer = env.caller.clone();
     viewer.role = esaas::tenants::role::Role::Viewer;
