@@ -67,6 +67,11 @@ pub fn build_app(state: AppState) -> Router {
                 .layer(CompressionLayer::new())
                 .service(ServeDir::new(&state.config.static_dir)),
         )
+        // Error pages of signed-in users get their navigation back (see web::error_page).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::error_page::with_navigation,
+        ))
         // CSRF innermost of the outer stack: it sees the body after the size limit, and its 403 pages get
         // the security headers and are counted by the metrics.
         .layer(middleware::from_fn_with_state(

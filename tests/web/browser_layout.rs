@@ -124,5 +124,21 @@ async fn every_page_fits_the_phone_and_the_desktop_without_sideways_scrolling(po
         too_wide.is_empty(),
         "pages wider than the window: {too_wide:#?}"
     );
+    // The navigation stays on error pages: a 404 inside the signed-in layout.
+    b.client
+        .goto(&format!("{base}/t/acme/clusters/nope"))
+        .await
+        .unwrap();
+    b.assert_console_clean_except("the 404 page", &["404 (Not Found)"])
+        .await;
+    assert!(
+        b.client
+            .find(fantoccini::Locator::Css(
+                "header a[href='/t/acme/clusters']"
+            ))
+            .await
+            .is_ok(),
+        "the 404 page keeps the navigation"
+    );
     b.client.clone().close().await.unwrap();
 }

@@ -221,3 +221,25 @@ async fn refusals_are_audited_once_per_reason(pool: PgPool) {
         .unwrap();
     assert_eq!(clusters, 1, "nothing was written by the refused requests");
 }
+
+#[sqlx::test]
+async fn error_pages_keep_the_navigation(pool: PgPool) {
+    let f = Fixture::new(pool, ROOMY, 0).await;
+    let viewer = f.user("viewer@acme.test", Role::Viewer).await;
+    let (status, html) = viewer.get(&f.app, "/t/acme/clusters/nope").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("class=\"mainnav\""), "{html}");
+    assert!(
+        html.contains("viewer@acme.test"),
+        "the account menu is there"
+    );
+    let (status, html) = viewer.get(&f.app, "/t/acme/clusters/new").await;
+    assert_eq!(status, 403);
+    assert!(html.contains("class=\"mainnav\"") && html.contains("may look at clusters"));
+    // Anonymous callers keep the plain page (nothing to navigate to).
+    let r = reqwest::get(f.app.url("/t/acme/clusters/nope/live"))
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("class=\"mainnav\""));
+}
