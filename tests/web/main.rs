@@ -10,6 +10,7 @@ mod browser;
 mod browser_connect;
 mod browser_elasticsearch;
 mod browser_layout;
+mod browser_phone;
 mod http_actions;
 mod http_audit;
 mod http_connect;

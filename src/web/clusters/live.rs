@@ -519,7 +519,7 @@ pub fn resources_svg(
         });
     }
     let dims = |r: quota::Resources| [r.nodes, r.cpu_millis, r.memory_mib, r.storage_gib];
-    charts::resources_chart(&segments, dims(usage), dims(limits))
+    charts::at_both_widths(|w| charts::resources_chart(&segments, dims(usage), dims(limits), w))
 }
 
 /// Load a cluster of the caller's tenant and build its live view (Postgres only, one snapshot).
@@ -637,16 +637,19 @@ pub async fn load(
         in_progress: in_progress(&st.in_progress),
         active: op_views.iter().find(|o| o.active).cloned(),
         operations: op_views,
-        history_svg: charts::history_chart(
-            &history,
-            (
-                &st.health,
-                st.available_nodes,
-                i32::try_from(desired).unwrap_or(i32::MAX),
-            ),
-            now,
-            cluster.created_at,
-        ),
+        history_svg: charts::at_both_widths(|w| {
+            charts::history_chart(
+                &history,
+                (
+                    &st.health,
+                    st.available_nodes,
+                    i32::try_from(desired).unwrap_or(i32::MAX),
+                ),
+                now,
+                cluster.created_at,
+                w,
+            )
+        }),
         can_change,
         state: cluster_state.kind.as_str(),
         state_label: cluster_state.kind.label(),
