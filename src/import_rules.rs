@@ -108,3 +108,75 @@ fn the_scanner_sees_imports_and_skips_comments_and_tests() {
         vec![(1, "web"), (3, "cli"), (4, "config"), (4, "api")]
     );
 }
+
+/// Words that belong to one engine (ECK's names, kinds and status fields). `operations/` and `clusters/`
+/// reach engines only through `k8s::engine`, so none of them appears there, in code, comments or tests.
+const ENGINE_WORDS: [&str; 7] = [
+    "eck",
+    "k8s.elastic.co",
+    "es-http",
+    "kb-http",
+    "es-elastic-user",
+    "observedgeneration",
+    "inprogressoperations",
+];
+
+/// `file:line: word` for each engine word in the rooms above the seam.
+fn engine_words_above_the_seam() -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    for room in ["operations", "clusters"] {
+        let mut files = Vec::new();
+        rust_files(&src.join(room), &mut files);
+        files.sort();
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("readable");
+            for (n, line) in text.lines().enumerate() {
+                for word in engine_words(line) {
+                    out.push(format!(
+                        "{}:{}: {word}",
+                        file.strip_prefix(&src).unwrap().display(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The engine words on a line (case-insensitive; `eck` as a whole word only, so `check` is fine).
+fn engine_words(line: &str) -> Vec<&'static str> {
+    let lower = line.to_ascii_lowercase();
+    ENGINE_WORDS
+        .into_iter()
+        .filter(|w| {
+            if *w != "eck" {
+                return lower.contains(w);
+            }
+            lower
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .any(|token| token == "eck")
+        })
+        .collect()
+}
+
+#[test]
+fn no_engine_word_above_the_seam() {
+    let found = engine_words_above_the_seam();
+    assert!(
+        found.is_empty(),
+        "engine words in operations/ or clusters/ (use k8s::engine, see ARCHITECTURE.md):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_engine_word_scanner_sees_whole_words_only() {
+    assert_eq!(engine_words("let x = check(deck);"), Vec::<&str>::new());
+    assert_eq!(engine_words("// waiting for ECK."), vec!["eck"]);
+    assert_eq!(
+        engine_words("\"{name}-es-http.ns.svc\" status.observedGeneration"),
+        vec!["es-http", "observedgeneration"]
+    );
+}

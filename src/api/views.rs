@@ -459,6 +459,7 @@ impl ClusterView {
     /// The view of a cluster of tenant `tenant_slug`, with its endpoints under the platform's `exposure`.
     pub fn new(c: &Cluster, tenant_slug: &str, exposure: &Exposure) -> Self {
         let endpoints = crate::clusters::endpoints::of(exposure, tenant_slug, c);
+        let endpoint = endpoints.elasticsearch.internal.clone();
         let state = c.state();
         Self {
             endpoints: EndpointsView {
@@ -474,7 +475,7 @@ impl ClusterView {
             deleting: c.deleting,
             created_at: c.created_at,
             created_by: c.created_by_email.clone(),
-            endpoint: crate::clusters::credentials::endpoint(tenant_slug, &c.name, c.spec.http_tls),
+            endpoint,
             spec: SpecView::from(&c.spec),
             resources: ClusterResources {
                 nodes: c.resources.nodes,

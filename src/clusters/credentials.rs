@@ -1,5 +1,5 @@
-//! Credentials reveal: the `elastic` user's password is read from the Kubernetes Secret ECK made
-//! (`<cluster>-es-elastic-user`) at the moment a permitted member asks, never stored in Postgres, and
+//! Credentials reveal: the `elastic` user's password is read from the Kubernetes Secret the cluster's engine
+//! keeps it in ([`crate::k8s::engine::Engine::elastic_user_secret`]) at the moment a permitted member asks, never stored in Postgres, and
 //! every reveal is audited. This is the one place a request handler reads from Kubernetes directly.
 //!
 //! No database connection is held while Kubernetes is asked (a slow API server must not drain the pool that
@@ -28,15 +28,6 @@ pub struct Credentials {
     pub endpoint: String,
 }
 
-/// The in-cluster endpoint of a cluster's HTTP service.
-pub fn endpoint(tenant_slug: &str, cluster_name: &str, tls: bool) -> String {
-    format!(
-        "{}://{cluster_name}-es-http.{}.svc:9200",
-        if tls { "https" } else { "http" },
-        labels::namespace_name(tenant_slug)
-    )
-}
-
 /// Read the elastic user's password (members, admins and owners only; audited).
 pub async fn reveal(
     state: &AppState,
@@ -58,7 +49,8 @@ pub async fn reveal(
         state.kube.client.clone(),
         &labels::namespace_name(tenant_slug),
     );
-    let secret_name = format!("{cluster_name}-es-elastic-user");
+    let engine = cluster.engine();
+    let (secret_name, secret_key) = engine.elastic_user_secret(cluster_name);
     let timeout = state.config.kube_read_timeout;
     let secret = tokio::time::timeout(timeout, secrets.get_opt(&secret_name))
         .await
@@ -77,9 +69,11 @@ pub async fn reveal(
     let password = secret
         .data
         .as_ref()
-        .and_then(|d| d.get("elastic"))
+        .and_then(|d| d.get(secret_key))
         .map(|b| String::from_utf8_lossy(&b.0).into_owned())
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("{secret_name} has no `elastic` key")))?;
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("{secret_name} has no `{secret_key}` key"))
+        })?;
     let mut conn = state.db.acquire().await?;
     audit::record(
         &mut conn,
@@ -99,6 +93,8 @@ pub async fn reveal(
     Ok(Credentials {
         username: "elastic".into(),
         password,
-        endpoint: endpoint(tenant_slug, cluster_name, cluster.spec.http_tls),
+        endpoint: engine
+            .endpoints(tenant_slug, cluster_name, cluster.spec.http_tls)
+            .elasticsearch,
     })
 }

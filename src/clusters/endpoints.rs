@@ -1,4 +1,5 @@
-//! Where a cluster is reached: the in-cluster addresses of its Elasticsearch and Kibana HTTP Services, and
+//! Where a cluster is reached: the in-cluster addresses of its Elasticsearch and Kibana HTTP Services (from
+//! its engine), and
 //! the external ones the platform's exposure gives (`k8s::expose`): `https://<cluster>-<tenant>.<domain>`
 //! through the Ingress (TLS ends at the ingress controller), or the load balancer's address on the
 //! Service's port once the observer has seen one. `None` when the cluster is internal only, or while a load
@@ -6,10 +7,8 @@
 
 use serde::Serialize;
 
-use crate::clusters::credentials;
 use crate::clusters::repo::Cluster;
 use crate::k8s::expose::Exposure;
-use crate::k8s::labels;
 
 /// One HTTP endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,17 +63,14 @@ pub fn of(exposure: &Exposure, tenant_slug: &str, cluster: &Cluster) -> Endpoint
                 .map(|a| format!("{scheme}://{}", host_port(a, 5601))),
         ),
     };
+    let internal = cluster.engine().endpoints(tenant_slug, &cluster.name, tls);
     Endpoints {
         elasticsearch: Endpoint {
-            internal: credentials::endpoint(tenant_slug, &cluster.name, tls),
+            internal: internal.elasticsearch,
             external: es_external,
         },
         kibana: cluster.spec.kibana.as_ref().map(|_| Endpoint {
-            internal: format!(
-                "{scheme}://{}-kb-http.{}.svc:5601",
-                cluster.name,
-                labels::namespace_name(tenant_slug)
-            ),
+            internal: internal.kibana,
             external: kibana_external,
         }),
     }

@@ -17,17 +17,17 @@ use crate::tenants::quota::Resources;
 pub struct ObservedStatus {
     /// `green`, `yellow`, `red` or `unknown`.
     pub health: String,
-    /// ECK phase (`Ready`, `ApplyingChanges`, ...), empty before the first observation.
+    /// The engine's phase (`Ready`, `ApplyingChanges`, ...), empty before the first observation.
     pub phase: String,
     /// Ready Elasticsearch nodes.
     pub available_nodes: i32,
     /// The version all nodes run.
     pub observed_version: String,
-    /// ECK's `status.observedGeneration`.
+    /// The generation of the engine's primary object its status describes.
     pub observed_generation: i64,
-    /// ECK's conditions (JSON array).
+    /// The engine's conditions (JSON array).
     pub conditions: Value,
-    /// ECK's in-progress operations (JSON object).
+    /// The engine's changes in progress (JSON object).
     pub in_progress: Value,
     /// Kibana health, empty without Kibana.
     pub kibana_health: String,
@@ -40,10 +40,10 @@ pub struct ObservedStatus {
 /// The addresses of a load-balanced cluster's HTTP Services, as last observed (`None`: none yet).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct LoadBalancerAddresses {
-    /// Of `<cluster>-es-http`.
+    /// Of the Elasticsearch HTTP Service.
     #[serde(default)]
     pub elasticsearch: Option<String>,
-    /// Of `<cluster>-kb-http`.
+    /// Of the Kibana HTTP Service.
     #[serde(default)]
     pub kibana: Option<String>,
 }
@@ -64,7 +64,7 @@ pub struct Cluster {
     pub tenant_id: Uuid,
     /// Name (unique among the tenant's live clusters).
     pub name: String,
-    /// Engine (`eck`).
+    /// The name of its engine ([`crate::k8s::engine::by_name`]).
     pub engine: String,
     /// Desired spec.
     pub spec: ClusterSpec,
@@ -82,7 +82,7 @@ pub struct Cluster {
     pub created_by_email: Option<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
-    /// Current restart-trigger value (rendered as ECK's annotation).
+    /// Current restart-trigger value (the engine renders it so that a change restarts the nodes).
     pub restart_trigger: Option<String>,
     /// A delete operation was accepted.
     pub deleting: bool,
@@ -92,6 +92,13 @@ pub struct Cluster {
     pub status: ObservedStatus,
     /// The unfinished operation, if any (read with the row, so the state it gives matches the row).
     pub active_operation: Option<ActiveWork>,
+}
+
+impl Cluster {
+    /// The engine that runs this cluster (`engine`; the default one should the name be unknown).
+    pub fn engine(&self) -> &'static dyn crate::k8s::engine::Engine {
+        crate::k8s::engine::by_name(&self.engine).unwrap_or_else(crate::k8s::engine::default_engine)
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -50,7 +50,7 @@ pub struct ClusterSpec {
     pub node_sets: Vec<NodeSetSpec>,
     /// Kibana, when the tenant asked for it.
     pub kibana: Option<KibanaSpec>,
-    /// Serve HTTPS (ECK self-signed certificate) on the Elasticsearch and Kibana HTTP endpoints.
+    /// Serve HTTPS (a self-signed certificate the engine makes) on the Elasticsearch and Kibana HTTP endpoints.
     pub http_tls: bool,
     /// The IP allow-list of the external endpoints (traffic filter); empty: open to anyone who can reach them.
     /// Absent from specs stored before it existed, and left out of the JSON when empty.
@@ -58,7 +58,7 @@ pub struct ClusterSpec {
     pub ip_allow_list: Vec<SourceRange>,
 }
 
-/// A group of Elasticsearch nodes sharing roles, size and configuration (an ECK node set).
+/// A group of Elasticsearch nodes sharing roles, size and configuration (a node set: one StatefulSet).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeSetSpec {
     /// Unique within the cluster; part of the pod names.
@@ -69,7 +69,7 @@ pub struct NodeSetSpec {
     pub count: u32,
     /// CPU per node in millicores (request and limit).
     pub cpu_millis: u32,
-    /// Memory per node in MiB (request and limit; ECK sizes the JVM heap from it).
+    /// Memory per node in MiB (request and limit; the JVM heap is sized from it).
     pub memory_mib: u32,
     /// Persistent volume size per node in GiB. Can grow, never shrink.
     pub storage_gib: u32,

@@ -2,14 +2,14 @@
 //! Stalled (why), Deleting. [`state_of`] is the one place that turns what Postgres holds (the delete flag,
 //! the active operation, the observer's health, phase and ready nodes) into that state; the web list, the
 //! dashboard and the API's cluster view all show its answer, so they never disagree. The raw Kubernetes and
-//! ECK words (health, phase) stay available in [`ClusterState::raw`] for a detail line.
+//! engine words (health, phase) stay available in [`ClusterState::raw`] for a detail line.
 //!
 //! Precedence, first match wins:
 //! 1. a delete was accepted (or a delete operation runs): **Deleting**;
 //! 2. the active operation is stalled: **Stalled**, with the reason;
 //! 3. the active operation creates the cluster: **Creating**, with the nodes ready so far;
 //! 4. any other active operation: **Changing**, saying what (e.g. "scaling node set data to 5 nodes");
-//! 5. no operation, but ECK reports a phase other than Ready: **Changing** (ECK is still at work);
+//! 5. no operation, but the engine reports a phase other than its settled one: **Changing** (it is still at work);
 //! 6. never observed, red, or health unknown: **Unavailable**;
 //! 7. yellow, or green with fewer nodes ready than requested: **Degraded**;
 //! 8. green: **Ready**.
@@ -19,6 +19,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::k8s::engine::Engine;
 use crate::operations::model::{OperationKind, OperationState};
 use crate::tenants::quota::units;
 
@@ -86,11 +87,13 @@ pub struct ActiveWork {
 }
 
 /// What the observer last saw.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Observed<'a> {
+    /// The cluster's engine (its phase words and its name for people).
+    pub engine: &'static dyn Engine,
     /// `green`, `yellow`, `red` or `unknown`.
     pub health: &'a str,
-    /// ECK phase, empty before the first observation.
+    /// The engine's phase, empty before the first observation.
     pub phase: &'a str,
     /// Ready Elasticsearch nodes.
     pub ready_nodes: i64,
@@ -108,7 +111,7 @@ pub struct ClusterState {
     /// What (Changing), why (Stalled), progress (Creating), or what is missing (Degraded, Unavailable);
     /// empty for Ready.
     pub detail: String,
-    /// Kubernetes/ECK words: `health yellow · phase ApplyingChanges · 2 of 3 nodes ready`.
+    /// The engine's words: `health yellow · phase ApplyingChanges · 2 of 3 nodes ready`.
     pub raw: String,
 }
 
@@ -213,9 +216,10 @@ pub fn state_of(deleting: bool, active: Option<&ActiveWork>, o: Observed<'_>) ->
         ),
         Some(w) if w.kind == OperationKind::Create => (StateKind::Creating, ready_of(&o)),
         Some(w) => (StateKind::Changing, describe_change(w)),
-        None if o.ever && !o.phase.is_empty() && o.phase != "Ready" => {
-            (StateKind::Changing, format!("ECK reports {}", o.phase))
-        }
+        None if o.ever && !o.phase.is_empty() && !o.engine.is_settled(o.phase) => (
+            StateKind::Changing,
+            format!("{} reports {}", o.engine.label(), o.phase),
+        ),
         None if !o.ever => (
             StateKind::Unavailable,
             "no status from Kubernetes yet".to_owned(),
@@ -252,6 +256,7 @@ impl crate::clusters::repo::Cluster {
             self.deleting,
             self.active_operation.as_ref(),
             Observed {
+                engine: self.engine(),
                 health: &self.status.health,
                 phase: &self.status.phase,
                 ready_nodes: i64::from(self.status.available_nodes),
@@ -270,6 +275,7 @@ mod tests {
 
     fn seen<'a>(health: &'a str, phase: &'a str, ready: i64, desired: i64) -> Observed<'a> {
         Observed {
+            engine: crate::k8s::engine::default_engine(),
             health,
             phase,
             ready_nodes: ready,
@@ -298,6 +304,7 @@ mod tests {
             "health red · phase ApplyingChanges · 1 of 3 nodes ready"
         );
         let never = Observed {
+            engine: crate::k8s::engine::default_engine(),
             ever: false,
             ..seen("unknown", "", 0, 1)
         };
@@ -362,9 +369,13 @@ mod tests {
             state_of(false, Some(&rollback), seen("green", "Ready", 3, 3)).detail,
             "rolling back the cancelled scale"
         );
-        // ECK still at work after the operation ended.
+        // The engine still at work after the operation ended.
         let s = state_of(false, None, seen("green", "ApplyingChanges", 3, 3));
-        assert_eq!(s.headline(), "Changing: ECK reports ApplyingChanges");
+        let engine = crate::k8s::engine::default_engine().label();
+        assert_eq!(
+            s.headline(),
+            format!("Changing: {engine} reports ApplyingChanges")
+        );
     }
 
     #[test]
@@ -389,6 +400,7 @@ mod tests {
             StateKind::Unavailable
         );
         let never = Observed {
+            engine: crate::k8s::engine::default_engine(),
             ever: false,
             ..seen("unknown", "", 0, 3)
         };

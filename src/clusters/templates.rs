@@ -3,7 +3,7 @@
 //!
 //! Sizes are deliberately small (1 CPU, 2 GiB per data node) so that a modest tenant quota holds a couple of
 //! clusters; tenants size up in the form. Every template uses the newest offered version and HTTPS, and
-//! includes one Kibana. The hot-warm-cold layout follows ECK's hot-warm example: dedicated masters plus tiers
+//! includes one Kibana. The hot-warm-cold layout follows Elastic's hot-warm example for Kubernetes: dedicated masters plus tiers
 //! tagged with `node.attr.data` (`hot`, `warm`, `cold`) for index allocation filters and ILM.
 
 use std::collections::{BTreeMap, BTreeSet};

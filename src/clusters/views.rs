@@ -23,7 +23,7 @@ pub struct ListRow {
     pub observed_version: String,
     /// `green`, `yellow`, `red` or `unknown`.
     pub health: String,
-    /// ECK phase (empty before the first observation).
+    /// The engine's phase (empty before the first observation).
     pub phase: String,
     /// Ready Elasticsearch nodes.
     pub available_nodes: i32,
@@ -71,7 +71,7 @@ pub async fn list_page(
     limit: i64,
 ) -> AppResult<Vec<ListRow>> {
     let rows = sqlx::query!(
-        r#"SELECT c.name, c.spec->>'version' AS "version?", c.observed_version, c.health, c.phase,
+        r#"SELECT c.name, c.engine, c.spec->>'version' AS "version?", c.observed_version, c.health, c.phase,
                   c.available_nodes, c.nodes, c.deleting, u.email AS "created_by?", c.created_at,
                   c.status_observed_at, o.params AS "op_params?",
                   o.id AS "op_id?", o.kind AS "op_kind?", o.state AS "op_state?",
@@ -110,6 +110,8 @@ pub async fn list_page(
                 r.deleting,
                 work.as_ref(),
                 Observed {
+                    engine: crate::k8s::engine::by_name(&r.engine)
+                        .unwrap_or_else(crate::k8s::engine::default_engine),
                     health: &r.health,
                     phase: &r.phase,
                     ready_nodes: i64::from(r.available_nodes),

@@ -1,31 +1,25 @@
-//! The engine seam: what Kubernetes objects a tenant and a cluster should have, as [`DesiredObject`]s the
-//! reconciler applies and the resync compares. ECK is the engine today (`crate::k8s::eck`); a native
-//! StatefulSet engine would produce its own objects behind the same two functions.
+//! The engine seam: how a cluster becomes Kubernetes objects and how those objects say how it is. The
+//! reconciler, the observer and the resync (`crate::operations`) know only this: a [`Plan`] of objects to
+//! apply and to delete, an [`Observation`] of a watched object, whether a change [`Engine::is_done`], and
+//! where a cluster answers. Each cluster names its engine (`clusters.engine`); [`by_name`] finds it.
+//!
+//! ECK is the engine today ([`crate::k8s::eck::engine::Eck`]); an engine that orchestrates plain
+//! StatefulSets itself fills the same trait without touching `operations/` or `clusters/`. The tenant's own
+//! objects (namespace, resource quota, network policy) are the same whatever the engines of its clusters.
 
+use kube::api::ApiResource;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::clusters::spec::ClusterSpec;
 use crate::elasticsearch::portal_user::PortalPassword;
 use crate::k8s::apply::{DesiredObject, ObjectKey};
-use crate::k8s::eck::{self, RenderContext};
+use crate::k8s::eck::{self, engine::Eck};
 use crate::k8s::expose::Exposure;
 use crate::k8s::labels;
 use crate::tenants::quota::Resources;
 
-/// The namespace, resource quota and network policy of a tenant.
-pub fn tenant_objects(
-    tenant_slug: &str,
-    quota_limits: &Resources,
-) -> anyhow::Result<Vec<DesiredObject>> {
-    let t = eck::render_tenant(tenant_slug, quota_limits);
-    Ok(vec![
-        DesiredObject::from_object(&t.namespace, "namespaces")?,
-        DesiredObject::from_object(&t.resource_quota, "resourcequotas")?,
-        DesiredObject::from_object(&t.network_policy, "networkpolicies")?,
-    ])
-}
-
-/// Identity of one cluster for rendering.
+/// Identity of one cluster for planning.
 #[derive(Debug, Clone)]
 pub struct ClusterRef {
     /// Cluster id.
@@ -42,166 +36,161 @@ pub struct ClusterRef {
     pub exposure: Exposure,
 }
 
-/// The objects of one cluster: the Elasticsearch resource, and the Kibana one when the spec asks for it.
-pub struct ClusterObjects {
-    /// Elasticsearch.
-    pub elasticsearch: DesiredObject,
-    /// Kibana, when asked for.
-    pub kibana: Option<DesiredObject>,
-    /// The Secret of the portal's own Elasticsearch user.
-    pub portal_user: DesiredObject,
-    /// The Ingress, when clusters are exposed through one (absent: any existing one is deleted).
-    pub ingress: Option<DesiredObject>,
-    /// The traffic filter NetworkPolicy, when clusters are exposed through load balancers (absent: any
-    /// existing one is deleted).
-    pub traffic_filter: Option<DesiredObject>,
-}
-
-/// Render a cluster's objects.
-pub fn cluster_objects(cluster: &ClusterRef, spec: &ClusterSpec) -> anyhow::Result<ClusterObjects> {
-    let ctx = RenderContext {
-        tenant_slug: cluster.tenant_slug.clone(),
-        cluster_name: cluster.name.clone(),
-        cluster_id: cluster.id,
-        restart_trigger: cluster.restart_trigger.clone(),
-        portal_user_password: cluster.portal_user_password.clone(),
-        exposure: cluster.exposure.clone(),
-    };
-    let rendered = eck::render(&ctx, spec);
-    Ok(ClusterObjects {
-        elasticsearch: DesiredObject::from_object(&rendered.elasticsearch, "elasticsearches")?,
-        kibana: rendered
-            .kibana
-            .as_ref()
-            .map(|k| DesiredObject::from_object(k, "kibanas"))
-            .transpose()?,
-        portal_user: DesiredObject::from_object(&rendered.portal_user, "secrets")?,
-        ingress: rendered
-            .ingress
-            .as_ref()
-            .map(|i| DesiredObject::from_object(i, "ingresses"))
-            .transpose()?,
-        traffic_filter: rendered
-            .traffic_filter
-            .as_ref()
-            .map(|p| DesiredObject::from_object(p, "networkpolicies"))
-            .transpose()?,
-    })
-}
-
-/// The Ingress of a cluster, to delete (with the cluster, or when the platform stops using Ingresses).
-pub fn ingress_for_deletion(
-    tenant_slug: &str,
-    cluster_name: &str,
-) -> anyhow::Result<DesiredObject> {
-    DesiredObject::from_object(
-        &serde_json::json!({
-            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-            "metadata": { "name": cluster_name, "namespace": labels::namespace_name(tenant_slug) }
-        }),
-        "ingresses",
-    )
-}
-
-/// The traffic filter NetworkPolicy of a cluster, to delete.
-pub fn traffic_filter_for_deletion(
-    tenant_slug: &str,
-    cluster_name: &str,
-) -> anyhow::Result<DesiredObject> {
-    DesiredObject::from_object(
-        &serde_json::json!({
-            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {
-                "name": eck::traffic_filter::policy_name(cluster_name),
-                "namespace": labels::namespace_name(tenant_slug)
-            }
-        }),
-        "networkpolicies",
-    )
-}
-
-/// The exposure objects of a cluster with what to do about each: apply the rendered one, or delete the
-/// one of that name when none is rendered (so a change of `ESAAS_EXPOSE` cleans up after itself).
-pub fn exposure_objects(
-    objects: &ClusterObjects,
-    tenant_slug: &str,
-    cluster_name: &str,
-) -> anyhow::Result<Vec<Exposed>> {
-    let ingress = match &objects.ingress {
-        Some(o) => Exposed::Apply(o.clone()),
-        None => Exposed::Delete(ingress_for_deletion(tenant_slug, cluster_name)?),
-    };
-    let policy = match &objects.traffic_filter {
-        Some(o) => Exposed::Apply(o.clone()),
-        None => Exposed::Delete(traffic_filter_for_deletion(tenant_slug, cluster_name)?),
-    };
-    Ok(vec![ingress, policy])
-}
-
-/// What to do with one exposure object.
+/// One step of a plan.
 #[derive(Debug, Clone)]
-pub enum Exposed {
-    /// Apply it.
+pub enum Step {
+    /// Apply the object (server-side apply).
     Apply(DesiredObject),
-    /// Delete it if present.
+    /// Delete the object of this kind, namespace and name if it exists.
     Delete(DesiredObject),
 }
 
-/// Keys of a cluster's custom resources (for deletion and for finding them in the watch cache).
-pub fn cluster_keys(tenant_slug: &str, cluster_name: &str) -> (ObjectKey, ObjectKey) {
-    let namespace = labels::namespace_name(tenant_slug);
-    (
+/// What to do in Kubernetes, in order.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The steps, in the order they must run.
+    pub steps: Vec<Step>,
+    /// What the plan does, for the operation's log (`applied Elasticsearch and Kibana`).
+    pub summary: String,
+}
+
+impl Plan {
+    /// The objects to apply, in order.
+    pub fn applied(&self) -> impl Iterator<Item = &DesiredObject> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Apply(o) => Some(o),
+            Step::Delete(_) => None,
+        })
+    }
+}
+
+/// The status of a cluster as its engine's primary object tells it, in the portal's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedStatus {
+    /// `green`, `yellow`, `red` or `unknown`.
+    pub health: String,
+    /// The engine's own word for where it is (`Ready`, `ApplyingChanges`, ...), empty when it says none.
+    pub phase: String,
+    /// Ready Elasticsearch nodes.
+    pub available_nodes: i32,
+    /// Elasticsearch nodes the object asks for.
+    pub desired_nodes: i32,
+    /// Lowest Elasticsearch version running, empty when unknown.
+    pub version: String,
+    /// The object's generation this status describes.
+    pub observed_generation: Option<i64>,
+    /// The object's current generation.
+    pub generation: Option<i64>,
+    /// Conditions as a JSON array (shown on the dashboard).
+    pub conditions: Value,
+    /// Changes in progress node by node, as a JSON object (shown on the dashboard).
+    pub in_progress: Value,
+}
+
+/// What a watched object of an engine says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// The cluster's primary object: its status.
+    Cluster(ObservedStatus),
+    /// The cluster's Kibana: its health.
+    Kibana {
+        /// `green`, `yellow`, `red` or `unknown`.
+        health: String,
+    },
+}
+
+/// Where a cluster answers inside Kubernetes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalEndpoints {
+    /// The Elasticsearch HTTP(S) endpoint.
+    pub elasticsearch: String,
+    /// The Kibana endpoint (whether or not the cluster has Kibana).
+    pub kibana: String,
+}
+
+/// One way of running Elasticsearch on Kubernetes.
+pub trait Engine: Send + Sync {
+    /// Its name in `clusters.engine` (`eck`).
+    fn name(&self) -> &'static str;
+    /// Its name for people (`ECK`).
+    fn label(&self) -> &'static str;
+    /// The kinds of its objects the portal watches (beyond pods and services).
+    fn watched(&self) -> Vec<ApiResource>;
+    /// The kind of the object whose status is the cluster's, named after the cluster in the tenant
+    /// namespace: its generation tracks changes, its absence means the cluster is gone.
+    fn primary_kind(&self) -> &'static str;
+    /// The objects of a live cluster to apply, and those to delete if present, in order.
+    fn plan(&self, cluster: &ClusterRef, spec: &ClusterSpec) -> anyhow::Result<Plan>;
+    /// The objects to delete to remove a cluster, in order.
+    fn plan_delete(&self, tenant_slug: &str, cluster_name: &str) -> anyhow::Result<Plan>;
+    /// What a watched object of kind `kind` says; `None` for kinds that are not this engine's.
+    fn observe(&self, kind: &str, object: &Value) -> Option<Observation>;
+    /// Whether the phase is the one of a cluster running its spec (no change under way).
+    fn is_settled(&self, phase: &str) -> bool;
+    /// Whether a change applied at `target_generation` is done.
+    fn is_done(&self, target_generation: i64, status: &ObservedStatus) -> bool {
+        self.is_settled(&status.phase)
+            && status
+                .observed_generation
+                .is_some_and(|g| g >= target_generation)
+    }
+    /// Where the cluster answers inside Kubernetes.
+    fn endpoints(&self, tenant_slug: &str, cluster_name: &str, tls: bool) -> InternalEndpoints;
+    /// The Secret holding the password of the cluster's `elastic` user, and the key in it.
+    fn elastic_user_secret(&self, cluster_name: &str) -> (String, &'static str);
+    /// The key of the cluster's primary object.
+    fn primary(&self, tenant_slug: &str, cluster_name: &str) -> ObjectKey {
         ObjectKey {
-            kind: "Elasticsearch".into(),
-            namespace: namespace.clone(),
+            kind: self.primary_kind().to_owned(),
+            namespace: labels::namespace_name(tenant_slug),
             name: cluster_name.to_owned(),
-        },
-        ObjectKey {
-            kind: "Kibana".into(),
-            namespace,
-            name: cluster_name.to_owned(),
-        },
-    )
+        }
+    }
 }
 
-/// A Kibana object to delete (when a cluster drops Kibana or is deleted): name and namespace are enough.
-pub fn kibana_for_deletion(tenant_slug: &str, cluster_name: &str) -> anyhow::Result<DesiredObject> {
-    DesiredObject::from_object(
-        &serde_json::json!({
-            "apiVersion": "kibana.k8s.elastic.co/v1", "kind": "Kibana",
-            "metadata": { "name": cluster_name, "namespace": labels::namespace_name(tenant_slug) }
-        }),
-        "kibanas",
-    )
+static ECK: Eck = Eck;
+
+/// Every engine the portal has.
+pub fn all() -> [&'static dyn Engine; 1] {
+    [&ECK]
 }
 
-/// An Elasticsearch object to delete.
-pub fn elasticsearch_for_deletion(
+/// The engine named `name` (`clusters.engine`).
+pub fn by_name(name: &str) -> Option<&'static dyn Engine> {
+    all().into_iter().find(|e| e.name() == name)
+}
+
+/// The engine of a cluster, as an error a caller can report when the name is unknown.
+pub fn of_cluster(name: &str) -> anyhow::Result<&'static dyn Engine> {
+    by_name(name).ok_or_else(|| anyhow::anyhow!("unknown engine `{name}`"))
+}
+
+/// The engine the portal gives new clusters.
+pub fn default_engine() -> &'static dyn Engine {
+    &ECK
+}
+
+/// What a watched object of any engine says (`None` for pods, services and the tenant's objects).
+pub fn observe(kind: &str, object: &Value) -> Option<(&'static dyn Engine, Observation)> {
+    all()
+        .into_iter()
+        .find_map(|e| e.observe(kind, object).map(|o| (e, o)))
+}
+
+/// Whether `kind` is the primary kind of some engine.
+pub fn is_primary_kind(kind: &str) -> bool {
+    all().into_iter().any(|e| e.primary_kind() == kind)
+}
+
+/// The namespace, resource quota and network policy of a tenant.
+pub fn tenant_objects(
     tenant_slug: &str,
-    cluster_name: &str,
-) -> anyhow::Result<DesiredObject> {
-    DesiredObject::from_object(
-        &serde_json::json!({
-            "apiVersion": "elasticsearch.k8s.elastic.co/v1", "kind": "Elasticsearch",
-            "metadata": { "name": cluster_name, "namespace": labels::namespace_name(tenant_slug) }
-        }),
-        "elasticsearches",
-    )
-}
-
-/// The portal user's Secret of a cluster, to delete with the cluster.
-pub fn portal_user_for_deletion(
-    tenant_slug: &str,
-    cluster_name: &str,
-) -> anyhow::Result<DesiredObject> {
-    DesiredObject::from_object(
-        &serde_json::json!({
-            "apiVersion": "v1", "kind": "Secret",
-            "metadata": {
-                "name": crate::elasticsearch::portal_user::secret_name(cluster_name),
-                "namespace": labels::namespace_name(tenant_slug)
-            }
-        }),
-        "secrets",
-    )
+    quota_limits: &Resources,
+) -> anyhow::Result<Vec<DesiredObject>> {
+    let t = eck::render_tenant(tenant_slug, quota_limits);
+    Ok(vec![
+        DesiredObject::from_object(&t.namespace, "namespaces")?,
+        DesiredObject::from_object(&t.resource_quota, "resourcequotas")?,
+        DesiredObject::from_object(&t.network_policy, "networkpolicies")?,
+    ])
 }

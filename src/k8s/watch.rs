@@ -30,12 +30,13 @@ use tokio_util::sync::CancellationToken;
 use crate::k8s::apply::ObjectKey;
 use crate::k8s::labels;
 
-/// The kinds the portal watches, with their plurals.
+/// The kinds the portal watches, with their plurals: the tenants' objects, every engine's objects, pods,
+/// Ingresses and the portal's Services.
 pub fn watched_resources() -> Vec<ApiResource> {
     let r = |group: &str, version: &str, kind: &str, plural: &str| {
         ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
     };
-    vec![
+    let mut kinds = vec![
         r("", "v1", "Namespace", "namespaces"),
         r("", "v1", "ResourceQuota", "resourcequotas"),
         r(
@@ -44,18 +45,22 @@ pub fn watched_resources() -> Vec<ApiResource> {
             "NetworkPolicy",
             "networkpolicies",
         ),
-        r(
-            "elasticsearch.k8s.elastic.co",
-            "v1",
-            "Elasticsearch",
-            "elasticsearches",
-        ),
-        r("kibana.k8s.elastic.co", "v1", "Kibana", "kibanas"),
+    ];
+    for engine in crate::k8s::engine::all() {
+        kinds.extend(engine.watched());
+    }
+    kinds.extend([
         r("", "v1", "Pod", "pods"),
         r("networking.k8s.io", "v1", "Ingress", "ingresses"),
         // Only the HTTP Services that carry the portal's labels: those of load-balanced clusters.
         r("", "v1", "Service", "services"),
-    ]
+    ]);
+    kinds
+}
+
+/// Whether the portal watches objects of `kind` (so the cache can tell whether one exists).
+pub fn is_watched(kind: &str) -> bool {
+    watched_resources().iter().any(|r| r.kind == kind)
 }
 
 /// A change seen by a watch.

@@ -1,6 +1,6 @@
 //! The external addresses of load-balanced clusters (`ESAAS_EXPOSE=loadbalancer`): the observer hands this
-//! module every watched HTTP Service of a cluster (`<cluster>-es-http`, `<cluster>-kb-http`, labelled by the
-//! portal through ECK's `spec.http.service`), and it keeps the address the load balancer reports in
+//! module every watched HTTP Service of a cluster (of Elasticsearch and of Kibana, labelled by the
+//! portal through the engine's Service template), and it keeps the address the load balancer reports in
 //! `status.loadBalancer.ingress[0]` (an IP, or a host name on clouds that give names) in
 //! `clusters.load_balancer_addresses`, so the API and the dashboard read it from Postgres.
 

@@ -1,7 +1,7 @@
 //! Operation kinds and states: the state machine every change to a cluster goes through.
 //!
 //! ```text
-//! pending --(reconciler claims it)--> applying --(objects applied)--> waiting --(ECK Ready at the
+//! pending --(reconciler claims it)--> applying --(objects applied)--> waiting --(engine done at the
 //!   |                                    |  ^ Kubernetes error: retry with backoff      generation)--> succeeded
 //!   |                                    +--+ ("waiting for Kubernetes: <reason>")    --> failed
 //!   +--(any unfinished state: the user cancels, or a delete supersedes it)--> cancelled

@@ -1,7 +1,8 @@
 //! The observer: turns what the watches see into OBSERVED status rows in Postgres (cluster health, phase,
 //! nodes, version, conditions, in-progress operations; one row per pod; a bounded-rate status history for
-//! charts), and completes operations: a change when ECK's `status.observedGeneration` reaches the
-//! generation the reconciler applied and the phase is Ready; a delete when the Elasticsearch resource is gone.
+//! charts), and completes operations: a change when the cluster's engine says it is done at the generation
+//! the reconciler applied ([`Engine::is_done`]); a delete when the engine's primary object is gone. What an
+//! engine's objects mean comes from the engine ([`engine::observe`]); pods and Services are Kubernetes'.
 //! Dashboards read only these rows, so they work while Kubernetes is unreachable.
 
 use std::collections::HashMap;
@@ -16,8 +17,7 @@ use uuid::Uuid;
 
 use crate::clusters::repo as clusters;
 use crate::error::AppResult;
-use crate::k8s::eck::ElasticsearchStatus;
-use crate::k8s::engine;
+use crate::k8s::engine::{self, Engine, Observation, ObservedStatus};
 use crate::k8s::labels;
 use crate::k8s::watch::Observed;
 use crate::operations::model::OperationKind;
@@ -87,18 +87,24 @@ async fn handle(
                 return Ok(());
             };
             let mut conn = state.db.acquire().await?;
-            match key.kind.as_str() {
-                "Elasticsearch" => record_elasticsearch(&mut conn, seen, cluster_id, &obj).await?,
-                "Kibana" => {
-                    let health = obj["status"]["health"].as_str().unwrap_or("unknown");
-                    sqlx::query!(
-                        "UPDATE clusters SET kibana_health = $2 WHERE id = $1",
-                        cluster_id,
-                        health
-                    )
-                    .execute(&mut *conn)
-                    .await?;
+            if let Some((engine, observation)) = engine::observe(&key.kind, &obj) {
+                match observation {
+                    Observation::Cluster(status) => {
+                        record_status(&mut conn, seen, cluster_id, engine, &obj, status).await?
+                    }
+                    Observation::Kibana { health } => {
+                        sqlx::query!(
+                            "UPDATE clusters SET kibana_health = $2 WHERE id = $1",
+                            cluster_id,
+                            health
+                        )
+                        .execute(&mut *conn)
+                        .await?;
+                    }
                 }
+                return Ok(());
+            }
+            match key.kind.as_str() {
                 "Pod" => record_pod(&mut conn, cluster_id, &obj).await?,
                 "Service" => {
                     super::load_balancers::record(&mut conn, cluster_id, &obj, false).await?
@@ -111,6 +117,10 @@ async fn handle(
                 return Ok(());
             };
             let mut conn = state.db.acquire().await?;
+            if engine::is_primary_kind(&key.kind) {
+                seen.remove(&cluster_id);
+                return complete_delete(&mut conn, cluster_id).await;
+            }
             match key.kind.as_str() {
                 "Pod" => {
                     sqlx::query!(
@@ -120,10 +130,6 @@ async fn handle(
                     )
                     .execute(&mut *conn)
                     .await?;
-                }
-                "Elasticsearch" => {
-                    seen.remove(&cluster_id);
-                    complete_delete(&mut conn, cluster_id).await?;
                 }
                 "Service" => {
                     super::load_balancers::record(&mut conn, cluster_id, &obj, true).await?
@@ -135,11 +141,14 @@ async fn handle(
     Ok(())
 }
 
-async fn record_elasticsearch(
+/// Record the status of a cluster's primary object, and complete a waiting change it finishes.
+async fn record_status(
     conn: &mut PgConnection,
     seen: &mut HashMap<Uuid, Seen>,
     cluster_id: Uuid,
+    engine: &dyn Engine,
     obj: &Value,
+    status: ObservedStatus,
 ) -> AppResult<()> {
     // Events can lag the watch cache the periodic check reads: never let an older object overwrite a newer one.
     let rv = obj["metadata"]["resourceVersion"]
@@ -157,58 +166,22 @@ async fn record_elasticsearch(
         // applied since may be complete by it, as when the apply changed nothing (a rollback of a change that
         // never reached Kubernetes) and so produced no new event.
         if rv == prev.rv {
-            return try_complete(
-                conn,
-                cluster_id,
-                obj["status"]["phase"].as_str().unwrap_or(""),
-                obj["status"]["observedGeneration"].as_i64(),
-                obj["metadata"]["generation"].as_i64(),
-            )
-            .await;
+            return try_complete(conn, cluster_id, engine, &status).await;
         }
         return Ok(());
     }
-    let status: ElasticsearchStatus =
-        serde_json::from_value(obj["status"].clone()).unwrap_or_default();
-    let health = status
-        .health
-        .and_then(|h| serde_json::to_value(h).ok())
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "unknown".into());
-    let health = match health.as_str() {
-        "green" | "yellow" | "red" => health,
-        _ => "unknown".into(),
-    };
-    let phase = obj["status"]["phase"].as_str().unwrap_or("").to_owned();
-    let available = status.available_nodes.unwrap_or(0);
-    let desired: i32 = obj["spec"]["nodeSets"]
-        .as_array()
-        .map(|sets| sets.iter().filter_map(|s| s["count"].as_i64()).sum::<i64>() as i32)
-        .unwrap_or(0);
-    let conditions = obj["status"]["conditions"].clone();
-    let conditions = if conditions.is_array() {
-        conditions
-    } else {
-        Value::Array(vec![])
-    };
-    let in_progress = obj["status"]["inProgressOperations"].clone();
-    let in_progress = if in_progress.is_object() {
-        in_progress
-    } else {
-        serde_json::json!({})
-    };
     let updated = sqlx::query!(
         r#"UPDATE clusters SET health = $2, phase = $3, available_nodes = $4, observed_version = $5,
                   observed_generation = $6, conditions = $7, in_progress = $8, status_observed_at = now()
            WHERE id = $1 AND deleted_at IS NULL"#,
         cluster_id,
-        health,
-        phase,
-        available,
-        status.version.clone().unwrap_or_default(),
+        status.health,
+        status.phase,
+        status.available_nodes,
+        status.version,
         status.observed_generation.unwrap_or(0),
-        conditions,
-        in_progress
+        status.conditions,
+        status.in_progress
     )
     .execute(&mut *conn)
     .await?;
@@ -216,10 +189,10 @@ async fn record_elasticsearch(
         return Ok(());
     }
     let now = Seen {
-        health: health.clone(),
-        phase: phase.clone(),
-        available,
-        desired,
+        health: status.health.clone(),
+        phase: status.phase.clone(),
+        available: status.available_nodes,
+        desired: status.desired_nodes,
         at: Instant::now(),
         rv,
         uid: uid.clone(),
@@ -239,9 +212,9 @@ async fn record_elasticsearch(
             "INSERT INTO cluster_status_history (cluster_id, health, nodes_ready, nodes_desired) \
              VALUES ($1, $2, $3, $4)",
             cluster_id,
-            health,
-            available,
-            desired
+            status.health,
+            status.available_nodes,
+            status.desired_nodes
         )
         .execute(&mut *conn)
         .await?;
@@ -251,24 +224,15 @@ async fn record_elasticsearch(
         prev.rv = rv;
         prev.uid = uid;
     }
-    let generation = obj["metadata"]["generation"].as_i64();
-    try_complete(
-        conn,
-        cluster_id,
-        &phase,
-        status.observed_generation,
-        generation,
-    )
-    .await
+    try_complete(conn, cluster_id, engine, &status).await
 }
 
-/// Complete the cluster's waiting change operation when ECK reports the applied generation Ready.
+/// Complete the cluster's waiting change operation when its engine says the applied generation is done.
 async fn try_complete(
     conn: &mut PgConnection,
     cluster_id: Uuid,
-    phase: &str,
-    observed_generation: Option<i64>,
-    current_generation: Option<i64>,
+    engine: &dyn Engine,
+    status: &ObservedStatus,
 ) -> AppResult<()> {
     let Some(op) = ops::active_for_cluster(conn, cluster_id).await? else {
         return Ok(());
@@ -278,12 +242,12 @@ async fn try_complete(
     {
         return Ok(());
     }
-    let target = op.k8s_generation.or(current_generation).unwrap_or(i64::MAX);
-    if phase == "Ready" && observed_generation.is_some_and(|g| g >= target) {
+    let target = op.k8s_generation.or(status.generation).unwrap_or(i64::MAX);
+    if engine.is_done(target, status) {
         ops::mark_succeeded(
             conn,
             op.id,
-            &format!("cluster Ready at generation {target}"),
+            &format!("cluster {} at generation {target}", status.phase),
         )
         .await?;
         tracing::info!(operation = %op.id, kind = %op.kind, "operation succeeded");
@@ -291,7 +255,7 @@ async fn try_complete(
     Ok(())
 }
 
-/// The Elasticsearch resource of a deleting cluster is gone: finish the delete operation.
+/// The primary object of a deleting cluster is gone: finish the delete operation.
 async fn complete_delete(conn: &mut PgConnection, cluster_id: Uuid) -> AppResult<()> {
     let Some(op) = ops::active_for_cluster(conn, cluster_id).await? else {
         return Ok(());
@@ -302,7 +266,7 @@ async fn complete_delete(conn: &mut PgConnection, cluster_id: Uuid) -> AppResult
         return Ok(());
     }
     clusters::mark_deleted(conn, cluster_id).await?;
-    ops::mark_succeeded(conn, op.id, "Elasticsearch resource deleted").await?;
+    ops::mark_succeeded(conn, op.id, "cluster resources deleted").await?;
     tracing::info!(operation = %op.id, "cluster deleted");
     Ok(())
 }
@@ -406,22 +370,27 @@ pub const STALE_AFTER: Duration = Duration::from_secs(30);
 async fn periodic(state: &AppState, seen: &mut HashMap<Uuid, Seen>) -> AppResult<()> {
     let mut conn = state.db.acquire().await?;
     let waiting = sqlx::query!(
-        r#"SELECT o.cluster_id, o.kind, t.slug, c.name
+        r#"SELECT o.cluster_id, o.kind, t.slug, c.name, c.engine
            FROM operations o JOIN clusters c ON c.id = o.cluster_id JOIN tenants t ON t.id = c.tenant_id
            WHERE o.state = 'waiting'"#
     )
     .fetch_all(&mut *conn)
     .await?;
     for w in waiting {
-        let (es_key, _) = engine::cluster_keys(&w.slug, &w.name);
-        let cached: Option<Arc<Value>> = state.cache.get(&es_key).await;
+        let Some(engine) = engine::by_name(&w.engine) else {
+            continue;
+        };
+        let key = engine.primary(&w.slug, &w.name);
+        let cached: Option<Arc<Value>> = state.cache.get(&key).await;
         if w.kind == "delete" {
             if cached.is_none() && state.cache.is_synced() {
                 complete_delete(&mut conn, w.cluster_id).await?;
             }
-        } else if let Some(obj) = cached {
+        } else if let Some(obj) = cached
+            && let Some(Observation::Cluster(status)) = engine.observe(&key.kind, &obj)
+        {
             // Record the cached status first, so a completed operation never shows an older status.
-            record_elasticsearch(&mut conn, seen, w.cluster_id, &obj).await?;
+            record_status(&mut conn, seen, w.cluster_id, engine, &obj, status).await?;
         }
     }
     record_contact(state, &mut conn).await?;

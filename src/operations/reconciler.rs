@@ -1,6 +1,7 @@
 //! The reconciler: background workers that take runnable operations from Postgres
-//! (`FOR UPDATE SKIP LOCKED`, so several portal replicas can share the work), render the cluster's objects,
-//! apply them with server-side apply (field manager `esaas`), and move the operation to `waiting`.
+//! (`FOR UPDATE SKIP LOCKED`, so several portal replicas can share the work), ask the cluster's engine
+//! (`clusters.engine`, [`crate::k8s::engine`]) for its plan, run it with server-side apply (field manager
+//! `esaas`) and deletes, and move the operation to `waiting`.
 //! Kubernetes errors never lose a request: the operation stays `applying`, shows
 //! "waiting for Kubernetes: <reason>" and is retried with exponential backoff. Everything it does is
 //! idempotent (server-side apply, delete-if-present), so a crash at any point is repaired by the next run.
@@ -13,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 use crate::clusters::repo as clusters;
 use crate::elasticsearch::portal_user::PortalUserKey;
 use crate::error::{AppError, AppResult};
-use crate::k8s::apply::{DesiredObject, describe_error};
-use crate::k8s::engine::{self, ClusterRef, Exposed};
+use crate::k8s::apply::{DesiredObject, ObjectKey, describe_error};
+use crate::k8s::engine::{self, ClusterRef, Plan, Step};
 use crate::k8s::expose::Exposure;
 use crate::k8s::target::KubeTarget;
 use crate::operations::model::OperationKind;
@@ -135,6 +136,27 @@ async fn apply_all(client: &kube::Client, objects: &[DesiredObject]) -> Result<(
     Ok(())
 }
 
+/// Run a plan's steps in order; the generation Kubernetes gave the `primary` object when it was applied.
+async fn run_plan(
+    client: &kube::Client,
+    plan: &Plan,
+    primary: &ObjectKey,
+) -> Result<Option<i64>, ApplyError> {
+    let mut generation = None;
+    for step in &plan.steps {
+        match step {
+            Step::Apply(object) => {
+                let applied = object.apply(client).await.map_err(|e| classify(&e))?;
+                if object.key() == *primary {
+                    generation = applied.metadata.generation;
+                }
+            }
+            Step::Delete(object) => object.delete(client).await.map_err(|e| classify(&e))?,
+        }
+    }
+    Ok(generation)
+}
+
 async fn apply_operation(
     conn: &mut PgConnection,
     kube: &KubeTarget,
@@ -147,100 +169,47 @@ async fn apply_operation(
         .fetch_one(&mut *conn)
         .await
         .map_err(AppError::from)?;
+    let engine =
+        engine::of_cluster(&cluster.engine).map_err(|e| ApplyError::Permanent(e.to_string()))?;
     let client = &kube.client;
+    let primary = engine.primary(&tenant.slug, &cluster.name);
     if op.kind == OperationKind::Delete {
-        for object in [
-            engine::ingress_for_deletion(&tenant.slug, &cluster.name),
-            engine::traffic_filter_for_deletion(&tenant.slug, &cluster.name),
-        ] {
-            object
-                .map_err(|e| ApplyError::Permanent(e.to_string()))?
-                .delete(client)
-                .await
-                .map_err(|e| classify(&e))?;
-        }
-        engine::kibana_for_deletion(&tenant.slug, &cluster.name)
-            .map_err(|e| ApplyError::Permanent(e.to_string()))?
-            .delete(client)
-            .await
-            .map_err(|e| classify(&e))?;
-        engine::elasticsearch_for_deletion(&tenant.slug, &cluster.name)
-            .map_err(|e| ApplyError::Permanent(e.to_string()))?
-            .delete(client)
-            .await
-            .map_err(|e| classify(&e))?;
-        engine::portal_user_for_deletion(&tenant.slug, &cluster.name)
-            .map_err(|e| ApplyError::Permanent(e.to_string()))?
-            .delete(client)
-            .await
-            .map_err(|e| classify(&e))?;
+        let plan = engine
+            .plan_delete(&tenant.slug, &cluster.name)
+            .map_err(|e| ApplyError::Permanent(e.to_string()))?;
+        run_plan(client, &plan, &primary).await?;
         return Ok(Applied {
             k8s_generation: None,
-            message: "Elasticsearch and Kibana resources deleted; waiting for their pods to go"
-                .into(),
+            message: format!("{}; waiting for their pods to go", plan.summary),
         });
     }
     let limits = quota::limits(conn, cluster.tenant_id).await?;
     let tenant_objects = engine::tenant_objects(&tenant.slug, &limits)
         .map_err(|e| ApplyError::Permanent(e.to_string()))?;
     apply_all(client, &tenant_objects).await?;
-    let objects = engine::cluster_objects(
-        &ClusterRef {
-            id: cluster.id,
-            tenant_slug: tenant.slug.clone(),
-            name: cluster.name.clone(),
-            restart_trigger: cluster.restart_trigger.clone(),
-            portal_user_password: key.password(cluster.id),
-            exposure: exposure.clone(),
-        },
-        &cluster.spec,
-    )
-    .map_err(|e| ApplyError::Permanent(e.to_string()))?;
-    let exposed = engine::exposure_objects(&objects, &tenant.slug, &cluster.name)
+    let plan = engine
+        .plan(
+            &ClusterRef {
+                id: cluster.id,
+                tenant_slug: tenant.slug.clone(),
+                name: cluster.name.clone(),
+                restart_trigger: cluster.restart_trigger.clone(),
+                portal_user_password: key.password(cluster.id),
+                exposure: exposure.clone(),
+            },
+            &cluster.spec,
+        )
         .map_err(|e| ApplyError::Permanent(e.to_string()))?;
-    // The portal user's Secret first: ECK reads it when it reconciles the Elasticsearch resource.
-    objects
-        .portal_user
-        .apply(client)
-        .await
-        .map_err(|e| classify(&e))?;
-    let es = objects
-        .elasticsearch
-        .apply(client)
-        .await
-        .map_err(|e| classify(&e))?;
-    match &objects.kibana {
-        Some(kibana) => {
-            kibana.apply(client).await.map_err(|e| classify(&e))?;
-        }
-        None => engine::kibana_for_deletion(&tenant.slug, &cluster.name)
-            .map_err(|e| ApplyError::Permanent(e.to_string()))?
-            .delete(client)
-            .await
-            .map_err(|e| classify(&e))?,
-    }
-    // After the Elasticsearch and Kibana resources: the Ingress names the Services ECK makes for them.
-    for object in &exposed {
-        match object {
-            Exposed::Apply(o) => {
-                o.apply(client).await.map_err(|e| classify(&e))?;
-            }
-            Exposed::Delete(o) => o.delete(client).await.map_err(|e| classify(&e))?,
-        }
-    }
-    let generation = es.metadata.generation;
+    let generation = run_plan(client, &plan, &primary).await?;
     Ok(Applied {
         k8s_generation: generation,
         message: format!(
-            "applied Elasticsearch{} (generation {}); waiting for ECK",
-            if objects.kibana.is_some() {
-                " and Kibana"
-            } else {
-                ""
-            },
+            "{} (generation {}); waiting for {}",
+            plan.summary,
             generation
                 .map(|g| g.to_string())
-                .unwrap_or_else(|| "?".into())
+                .unwrap_or_else(|| "?".into()),
+            engine.label()
         ),
     })
 }

@@ -1,4 +1,4 @@
-//! The resync: periodically compares every live cluster's desired objects (rendered from Postgres) with the
+//! The resync: periodically compares every live cluster's desired objects (its engine's plan, from Postgres) with the
 //! watched state (the watch cache) and applies only what differs, so drift is repaired: an object edited or
 //! deleted by hand comes back. Clusters with a pending or applying operation are left to the reconciler.
 //!
@@ -19,7 +19,8 @@ use uuid::Uuid;
 use crate::clusters::spec::ClusterSpec;
 use crate::error::AppResult;
 use crate::k8s::apply::{DesiredObject, describe_error, is_subset};
-use crate::k8s::engine::{self, ClusterRef, Exposed};
+use crate::k8s::engine::{self, ClusterRef, Step};
+use crate::k8s::watch;
 use crate::state::AppState;
 use crate::tenants::quota::Resources;
 
@@ -109,7 +110,7 @@ async fn ensure(state: &AppState, object: &DesiredObject, report: &mut ResyncRep
 pub async fn resync_all(state: &AppState) -> AppResult<ResyncReport> {
     let mut report = ResyncReport::default();
     let rows = sqlx::query!(
-        r#"SELECT c.id, c.name, c.spec AS "spec: Json<ClusterSpec>", c.restart_trigger,
+        r#"SELECT c.id, c.name, c.engine, c.spec AS "spec: Json<ClusterSpec>", c.restart_trigger,
                   t.id AS tenant_id, t.slug, t.max_clusters, t.max_nodes, t.max_cpu_millis, t.max_memory_mib,
                   t.max_storage_gib
            FROM clusters c JOIN tenants t ON t.id = c.tenant_id
@@ -156,46 +157,29 @@ pub async fn resync_all(state: &AppState) -> AppResult<ResyncReport> {
             portal_user_password: state.config.es_user_key.password(row.id),
             exposure: state.config.exposure.clone(),
         };
-        let objects = match engine::cluster_objects(&cluster, &row.spec.0) {
-            Ok(o) => o,
+        let plan = match engine::of_cluster(&row.engine).and_then(|e| e.plan(&cluster, &row.spec.0))
+        {
+            Ok(plan) => plan,
             Err(e) => {
-                tracing::error!(cluster = %row.name, error = %e, "cannot render cluster objects");
+                tracing::error!(cluster = %row.name, error = %e, "cannot plan the cluster's objects");
                 continue;
             }
         };
-        ensure(state, &objects.elasticsearch, &mut report).await;
-        match &objects.kibana {
-            Some(kibana) => ensure(state, kibana, &mut report).await,
-            None => {
-                let (_, kibana_key) = engine::cluster_keys(&row.slug, &row.name);
-                if state.cache.get(&kibana_key).await.is_some()
-                    && let Ok(kibana) = engine::kibana_for_deletion(&row.slug, &row.name)
-                {
-                    match kibana.delete(&state.kube.client).await {
-                        Ok(()) => report.deleted += 1,
-                        Err(_) => report.errors += 1,
-                    }
+        for step in plan.steps {
+            match step {
+                // Only what the watches see can be compared: the rest was applied with the operation.
+                Step::Apply(o) if watch::is_watched(&o.resource.kind) => {
+                    ensure(state, &o, &mut report).await
                 }
-            }
-        }
-        match engine::exposure_objects(&objects, &row.slug, &row.name) {
-            Ok(exposed) => {
-                for object in exposed {
-                    match object {
-                        Exposed::Apply(o) => ensure(state, &o, &mut report).await,
-                        Exposed::Delete(o) => {
-                            if state.cache.get(&o.key()).await.is_some() {
-                                match o.delete(&state.kube.client).await {
-                                    Ok(()) => report.deleted += 1,
-                                    Err(_) => report.errors += 1,
-                                }
-                            }
+                Step::Apply(_) => {}
+                Step::Delete(o) => {
+                    if state.cache.get(&o.key()).await.is_some() {
+                        match o.delete(&state.kube.client).await {
+                            Ok(()) => report.deleted += 1,
+                            Err(_) => report.errors += 1,
                         }
                     }
                 }
-            }
-            Err(e) => {
-                tracing::error!(cluster = %row.name, error = %e, "cannot render exposure objects")
             }
         }
     }

@@ -428,7 +428,7 @@ async fn resync_repairs_drift_and_is_silent_when_nothing_changed(pool: PgPool) {
         .await
         .unwrap();
     let missing = eventually(Duration::from_secs(5), || async {
-        let (key, _) = esaas::k8s::engine::cluster_keys("acme", "drift");
+        let key = esaas::k8s::engine::default_engine().primary("acme", "drift");
         env.state.cache.get(&key).await.is_none().then_some(())
     })
     .await;
@@ -454,7 +454,7 @@ async fn resync_repairs_drift_and_is_silent_when_nothing_changed(pool: PgPool) {
         .await
         .unwrap();
     let seen = eventually(Duration::from_secs(5), || async {
-        let (key, _) = esaas::k8s::engine::cluster_keys("acme", "drift");
+        let key = esaas::k8s::engine::default_engine().primary("acme", "drift");
         let obj = env.state.cache.get(&key).await?;
         (obj["spec"]["version"] == "8.0.0").then_some(())
     })

@@ -99,7 +99,7 @@ async fn a_stale_watch_cache_hides_the_loss_until_the_relist(pool: PgPool) {
     assert_succeeded(&env.wait(&env.create("gamma", "three-nodes").await).await);
     env.sim.restart_empty();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (key, _) = esaas::k8s::engine::cluster_keys("acme", "gamma");
+    let key = esaas::k8s::engine::default_engine().primary("acme", "gamma");
     assert!(
         env.state.cache.get(&key).await.is_some(),
         "the resumed watches did not hear about the loss"

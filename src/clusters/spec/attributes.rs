@@ -10,7 +10,7 @@ use super::names::string_newtype;
 /// Longest attribute key or value accepted.
 pub const ATTRIBUTE_MAX_LEN: usize = 63;
 
-/// Key prefixes Elasticsearch or ECK set themselves; a user value would clash with or shadow them.
+/// Key prefixes Elasticsearch or the platform set themselves; a user value would clash with or shadow them.
 const RESERVED_KEY_PREFIXES: [&str; 4] = ["ml.", "xpack.", "transform.", "k8s_node_name"];
 
 /// An attribute key: 1..=63 of `[a-z0-9_.-]`, starting with a letter or digit, not reserved.
@@ -45,7 +45,7 @@ impl NodeAttributeKey {
         }
         if RESERVED_KEY_PREFIXES.iter().any(|p| value.starts_with(p)) {
             return Err(format!(
-                "attribute name `{value}` is reserved by Elasticsearch or ECK"
+                "attribute name `{value}` is reserved by Elasticsearch or the platform"
             ));
         }
         Ok(Self(value.to_owned()))

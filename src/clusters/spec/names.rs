@@ -1,17 +1,18 @@
 //! Validated names: the cluster name, node set names and storage class names.
 //!
-//! The length limits come from the names ECK derives: a cluster `logs` with node set `hot` becomes the
-//! StatefulSet `logs-es-hot` and the pods `logs-es-hot-0`, `logs-es-hot-1`, ... Pod host names are DNS labels
-//! (at most 63 characters), so ECK caps Elasticsearch names at 36 and node set names at 23 characters:
-//! 36 + `-es-` + 23 = 63. Names are lowercase because they become DNS names.
+//! The length limits come from the names the engines derive: a cluster `logs` with node set `hot` becomes
+//! the StatefulSet `logs-es-hot` and the pods `logs-es-hot-0`, `logs-es-hot-1`, ... Pod host names are DNS
+//! labels (at most 63 characters), so cluster names are capped at 36 and node set names at 23 characters:
+//! 36 + `-es-` + 23 = 63 (the limits of Elastic's operator, kept by every engine). Names are lowercase
+//! because they become DNS names.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Longest cluster name: ECK's limit for Elasticsearch resource names.
+/// Longest cluster name (the operator's limit for Elasticsearch resource names).
 pub const CLUSTER_NAME_MAX_LEN: usize = 36;
-/// Longest node set name: ECK's limit (`spec.nodeSets[].name`, `maxLength: 23` in the CRD).
+/// Longest node set name (`spec.nodeSets[].name`, `maxLength: 23` in the operator's CRD).
 pub const NODE_SET_NAME_MAX_LEN: usize = 23;
 /// Longest storage class name: a DNS subdomain.
 pub const STORAGE_CLASS_NAME_MAX_LEN: usize = 253;
@@ -252,7 +253,8 @@ mod tests {
         assert_eq!(serde_json::from_str::<ClusterName>(&json).unwrap(), name);
         assert!(serde_json::from_str::<ClusterName>("\"Bad Name\"").is_err());
         assert!(
-            serde_json::from_str::<NodeSetName>("\"this-name-is-far-too-long-for-eck\"").is_err()
+            serde_json::from_str::<NodeSetName>("\"this-name-is-far-too-long-for-a-node-set\"")
+                .is_err()
         );
     }
 }

@@ -11,7 +11,7 @@
 //!   indices) could not be allocated;
 //! - production rules: an odd number of master-eligible nodes;
 //! - against `previous` (matched by node set name): storage per node never shrinks (volumes cannot shrink)
-//!   and the storage class of an existing node set does not change (ECK cannot move volumes between classes;
+//!   and the storage class of an existing node set does not change (volumes cannot move between classes;
 //!   add a new node set instead);
 //! - with the platform's [`StorageClassPolicy`](super::StorageClassPolicy): a class outside the list is
 //!   refused at the field, and a new node set naming none gets the default class.

@@ -7,6 +7,7 @@
 
 pub mod common;
 pub mod elasticsearch;
+pub mod engine;
 pub mod ingress;
 pub mod kibana;
 pub mod quantity;
