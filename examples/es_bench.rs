@@ -11,10 +11,29 @@
 //! CPU and RSS are the whole process: the portal's inspector and the simulated Kubernetes and Elasticsearch
 //! that answer it in-process; the baseline before polling is printed so the inspector's share can be read off.
 //!
+//! Postgres runs in its own process: its CPU is not in the figures.
+//!
+//! Setup (not measured): the clusters are applied 32 at a time through kube-rs and the bench lists the
+//! Elasticsearch resources every 10 s until all are green, printing the progress to stderr.
+//!
 //! Run (it creates and drops the database `esaas_es_bench` on the server of `DATABASE_URL`):
 //! `SQLX_OFFLINE=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo run --release --example es_bench`
 //! Optional: `BENCH_CLUSTERS` (10000), `BENCH_SECS` (90), `BENCH_CONCURRENCY` (16, the portal's default),
-//! `BENCH_REQUESTS` (300).
+//! `BENCH_REQUESTS` (300). Use a `BENCH_SECS` of at least 90: the capacity pass makes every cluster due again
+//! about 30 s later, so a shorter window sees less than one round.
+//!
+//! Measured on the 2-core machine (December 2026):
+//! - 10,000 clusters: ready in 284 s; capacity 292 polls/s at 1.35 cores (the pass took longer than the
+//!   interval, so clusters came due again during it: 31,204 polls); steady state 331 polls/s sustained of
+//!   333 needed, most overdue cluster 1.8 s late (within the ±10 % jitter), process CPU 0.46 cores, RSS
+//!   3.2 GiB (peak 3.6 GiB), Postgres 664 rows written/s and 1.01 MiB/s of WAL, 1.38 ms CPU per poll;
+//!   section with 500 indices p50 6.4 ms, p99 16.9 ms.
+//! - 500 clusters: ready in 10 s; capacity 288 polls/s; steady state keeps up (most overdue 2.1 s),
+//!   1.14 ms CPU per poll, 32 rows/s; section p50 6.3 ms, p99 9.1 ms.
+//! - Before the simulated Elasticsearch reused its observations (each request parsed the resource, every
+//!   pod and every Secret of the namespace, and the background tick did that for every cluster five times a
+//!   second): 500 clusters 86 polls/s capacity and about 90 ms of CPU per poll; 10,000 clusters never got
+//!   ready (1,115 green after 1,200 s).
 
 use std::time::{Duration, Instant};
 
@@ -233,23 +252,39 @@ async fn apply_clusters(state: &AppState, clusters: &[ClusterAddress]) -> anyhow
     results.into_iter().collect()
 }
 
-/// Wait until every Elasticsearch resource reports green with three available nodes.
+/// Wait until every Elasticsearch resource reports green with three available nodes (a list every 10 s,
+/// printing the progress to stderr).
 async fn wait_green(state: &AppState, n: usize) -> anyhow::Result<()> {
     let resource = ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("elasticsearch.k8s.elastic.co", "v1", "Elasticsearch"),
         "elasticsearches",
     );
     let api: Api<DynamicObject> = Api::all_with(state.kube.client.clone(), &resource);
-    let deadline = Instant::now() + Duration::from_secs(1200);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(1800);
     loop {
         let list = api.list(&ListParams::default()).await?;
-        let green = list
-            .items
-            .iter()
-            .filter(|o| {
-                o.data["status"]["health"] == "green" && o.data["status"]["availableNodes"] == 3
-            })
-            .count();
+        let mut phases = std::collections::BTreeMap::<String, usize>::new();
+        let mut green = 0;
+        for o in &list.items {
+            let status = &o.data["status"];
+            if status["health"] == "green" && status["availableNodes"] == 3 {
+                green += 1;
+            } else {
+                let phase = format!(
+                    "{}/{}/{}",
+                    status["phase"].as_str().unwrap_or("-"),
+                    status["health"].as_str().unwrap_or("-"),
+                    status["availableNodes"]
+                );
+                *phases.entry(phase).or_default() += 1;
+            }
+        }
+        eprintln!(
+            "  {:.0} s: {} resources, {green} green; others (phase/health/available): {phases:?}",
+            started.elapsed().as_secs_f64(),
+            list.items.len()
+        );
         if green >= n {
             return Ok(());
         }
@@ -257,7 +292,7 @@ async fn wait_green(state: &AppState, n: usize) -> anyhow::Result<()> {
             Instant::now() < deadline,
             "only {green} of {n} clusters green"
         );
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
     }
 }
 

@@ -128,6 +128,23 @@ impl KindStore {
         }
     }
 
+    /// Objects in `ns` carrying the label `key=value`, in key order (from the label index, no scan).
+    pub fn labelled<'a>(
+        &'a self,
+        ns: &'a str,
+        key: &str,
+        value: &str,
+    ) -> impl Iterator<Item = &'a Arc<Stored>> + 'a {
+        self.labels
+            .get(&(key.to_string(), value.to_string()))
+            .into_iter()
+            .flat_map(move |keys| {
+                keys.range((ns.to_string(), String::new())..)
+                    .take_while(move |k| k.0 == ns)
+            })
+            .filter_map(|k| self.objects.get(k))
+    }
+
     /// Drop the oldest changes beyond `cap`, moving the compaction point.
     pub fn trim_log(&mut self, cap: usize) {
         while self.log.len() > cap {

@@ -58,14 +58,23 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Clusters by (namespace, name): the resource's uid and the cluster.
-type ClusterMap = HashMap<(String, String), (String, Arc<Mutex<Cluster>>)>;
+/// One simulated Elasticsearch: the uid of its resource, the cluster, and the last observation of its
+/// objects with what it was read from.
+struct Entry {
+    uid: String,
+    cluster: Arc<Mutex<Cluster>>,
+    seen: Arc<(sync::Observed, sync::Inputs)>,
+}
+
+/// Clusters by (namespace, name).
+type ClusterMap = HashMap<(String, String), Entry>;
 
 /// The simulated Elasticsearch clusters of one simulated Kubernetes.
 pub struct Clusters {
     by_key: Mutex<ClusterMap>,
     recovery_bytes_per_sec: AtomicU64,
     demo: AtomicBool,
+    ticks: AtomicU64,
 }
 
 impl Default for Clusters {
@@ -74,6 +83,7 @@ impl Default for Clusters {
             by_key: Mutex::new(HashMap::new()),
             recovery_bytes_per_sec: AtomicU64::new(DEFAULT_RECOVERY_BYTES_PER_SEC as u64),
             demo: AtomicBool::new(false),
+            ticks: AtomicU64::new(0),
         }
     }
 }
@@ -107,21 +117,40 @@ impl Clusters {
         ns: &str,
         name: &str,
     ) -> Result<Arc<Mutex<Cluster>>, EsUnreachable> {
-        let Some(observed) = sync::observe(sh, ns, name) else {
-            self.by_key
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&(ns.to_string(), name.to_string()));
-            return Err(EsUnreachable::NoSuchCluster(
-                name.to_string(),
-                ns.to_string(),
-            ));
+        let key = (ns.to_string(), name.to_string());
+        let last = self
+            .by_key
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .map(|e| e.seen.clone());
+        // The last observation stands while the objects it was read from are unchanged.
+        let (seen, fresh) = match last {
+            Some(seen) if seen.1.current(sh, ns, name) => (seen, false),
+            _ => match sync::observe(sh, ns, name) {
+                Some(observed) => (Arc::new(observed), true),
+                None => {
+                    self.by_key
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&key);
+                    return Err(EsUnreachable::NoSuchCluster(
+                        name.to_string(),
+                        ns.to_string(),
+                    ));
+                }
+            },
         };
+        let observed = &seen.0;
         let cluster = {
             let mut map = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
-            let key = (ns.to_string(), name.to_string());
-            match map.get(&key) {
-                Some((uid, c)) if *uid == observed.uid => c.clone(),
+            match map.get_mut(&key) {
+                Some(entry) if entry.uid == observed.uid => {
+                    if fresh {
+                        entry.seen = seen.clone();
+                    }
+                    entry.cluster.clone()
+                }
                 _ => {
                     let c = Arc::new(Mutex::new(Cluster::new(
                         name,
@@ -129,7 +158,14 @@ impl Clusters {
                         &observed.version,
                         now_ms(),
                     )));
-                    map.insert(key, (observed.uid.clone(), c.clone()));
+                    map.insert(
+                        key,
+                        Entry {
+                            uid: observed.uid.clone(),
+                            cluster: c.clone(),
+                            seen: seen.clone(),
+                        },
+                    );
                     c
                 }
             }
@@ -137,10 +173,15 @@ impl Clusters {
         {
             let mut c = lock(&cluster);
             c.recovery_bytes_per_sec = self.recovery_speed();
-            c.version = observed.version.clone();
-            c.users = observed.users;
+            if fresh {
+                c.version = observed.version.clone();
+                c.users = observed.users.clone();
+                c.touched = true;
+            }
             allocator::advance(&mut c, now_ms());
-            allocator::set_nodes(&mut c, observed.nodes);
+            if fresh || c.nodes.len() != observed.nodes.len() {
+                allocator::set_nodes(&mut c, observed.nodes.clone());
+            }
             load::fold(&mut c);
         }
         Ok(cluster)
@@ -172,6 +213,7 @@ impl Clusters {
         if c.transient.get(EXCLUDE_NAME) != Some(&value) {
             c.transient.insert(EXCLUDE_NAME.into(), value);
             allocator::reroute(&mut c);
+            c.touched = true;
         }
         drained(&c, leaving)
     }
@@ -189,21 +231,62 @@ impl Clusters {
             c.transient
                 .insert(EXCLUDE_NAME.into(), NONE_EXCLUDED.into());
             allocator::reroute(&mut c);
+            c.touched = true;
         }
     }
 
-    /// Touch every cluster (progress recoveries, demo load); returns the clusters whose health changed since
-    /// the last tick, with the new health.
+    /// The background tick: touch every cluster whose state can change without a request (shards not yet
+    /// started: recoveries, relocations, delayed or throttled allocations; every cluster under the demo load)
+    /// or that a request or new nodes changed since the last tick, and return those whose health changed since
+    /// the last tick, with the new health. A cluster with every shard started and nothing new keeps its
+    /// health until something touches it, so it is skipped (it is still advanced on its next request). Every
+    /// 25th tick (5 s) also forgets deleted resources and picks up new ones.
     pub(crate) fn tick(
         &self,
         sh: &Shared,
         last: &mut HashMap<(String, String), Option<health::Health>>,
     ) -> Vec<(String, String, Option<health::Health>)> {
         let demo = self.demo();
+        let census = self
+            .ticks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(25);
+        let mut due: Vec<(String, String)> = Vec::new();
+        if census || demo {
+            let resources = sync::all_resources(sh);
+            let known: std::collections::HashSet<&(String, String)> = resources.iter().collect();
+            last.retain(|k, _| known.contains(k));
+            self.by_key
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|k, _| known.contains(k));
+            if demo {
+                due = resources;
+            } else {
+                let map = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
+                due.extend(resources.iter().filter(|k| !map.contains_key(*k)).cloned());
+            }
+        }
+        if !demo {
+            // Only the keys of due clusters are copied; a cluster locked by a request right now is due.
+            let map = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
+            for (key, entry) in map.iter() {
+                let is_due = match entry.cluster.try_lock() {
+                    Ok(c) => {
+                        c.touched
+                            || c.shards
+                                .iter()
+                                .any(|s| s.state != model::ShardState::Started)
+                    }
+                    Err(_) => true,
+                };
+                if is_due {
+                    due.push(key.clone());
+                }
+            }
+        }
         let mut changed = Vec::new();
-        let resources = sync::all_resources(sh);
-        last.retain(|k, _| resources.contains(k));
-        for (ns, name) in resources {
+        for (ns, name) in due {
             let Ok(c) = self.get(sh, &ns, &name) else {
                 continue;
             };
@@ -211,6 +294,7 @@ impl Clusters {
             if demo && !c.nodes.is_empty() {
                 demo::step(&mut c);
             }
+            c.touched = false;
             let h = (!c.nodes.is_empty()).then(|| health::cluster(&c, None).0);
             let key = (ns.clone(), name.clone());
             if last.get(&key) != Some(&h) {
@@ -332,6 +416,7 @@ impl Sim {
                 .disk_used_override = used_bytes;
             let now = now_ms();
             allocator::advance(&mut c, now);
+            c.touched = true;
         }
     }
 }

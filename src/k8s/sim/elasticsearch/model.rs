@@ -342,6 +342,9 @@ pub struct Cluster {
     pub version: String,
     /// When the load rates were last folded (ms since the epoch).
     pub fold_ms: u64,
+    /// Changed by a request or by new nodes since the background tick last looked at its health (the tick
+    /// also looks at every cluster whose shards are still moving).
+    pub touched: bool,
 }
 
 impl Cluster {
@@ -363,6 +366,7 @@ impl Cluster {
             seq: 0,
             version: version.into(),
             fold_ms: now_ms,
+            touched: true,
         }
     }
 

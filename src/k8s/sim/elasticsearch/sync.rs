@@ -3,9 +3,12 @@
 //! sets), its Ready pods as nodes (name, roles from the node set's `config.node.roles`, `node.attr.*`, heap half
 //! the memory limit, disk the data claim's size, IP, version label) and its users (the `elastic` password from
 //! `<name>-es-elastic-user`, file-realm users from `kubernetes.io/basic-auth` Secrets named in
-//! `spec.auth.fileRealm[].secretName`).
+//! `spec.auth.fileRealm[].secretName`). Pods are found through the store's label index and Secrets by name, and
+//! an observation records the resourceVersions it was read from ([`Inputs`]), so a cluster whose objects did not
+//! change is not parsed again.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use serde_json::Value;
@@ -13,6 +16,7 @@ use serde_json::Value;
 use super::super::Shared;
 use super::super::controllers::eck::{CLUSTER_LABEL, STS_LABEL, VERSION_LABEL};
 use super::super::quantity;
+use super::super::stored::Stored;
 use super::auth::RoleDef;
 use super::model::{ALL_ROLES, Node, Users, short_id};
 
@@ -29,20 +33,11 @@ pub struct Observed {
     pub users: Users,
 }
 
-fn objects_in(sh: &Shared, plural: (&str, &str), ns: &str) -> Vec<Value> {
-    let Some(kind) = sh.registry.find(plural.0, "v1", plural.1) else {
-        return vec![];
-    };
+/// The stored object `ns/name` of a kind (no parsing).
+fn stored(sh: &Shared, plural: (&str, &str), ns: &str, name: &str) -> Option<Arc<Stored>> {
+    let kind = sh.registry.find(plural.0, "v1", plural.1)?;
     let st = sh.lock();
-    st.kinds[kind]
-        .objects
-        .range((ns.to_string(), String::new())..)
-        .take_while(|((n, _), _)| n == ns)
-        .map(|(_, o)| o.clone())
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|o| o.value())
-        .collect()
+    st.get(kind, &(ns.to_string(), name.to_string())).cloned()
 }
 
 pub(in crate::k8s::sim) fn object(
@@ -51,29 +46,19 @@ pub(in crate::k8s::sim) fn object(
     ns: &str,
     name: &str,
 ) -> Option<Value> {
-    let kind = sh.registry.find(plural.0, "v1", plural.1)?;
-    let stored = {
-        let st = sh.lock();
-        st.get(kind, &(ns.to_string(), name.to_string()))?.clone()
-    };
-    Some(stored.value())
+    stored(sh, plural, ns, name).map(|o| o.value())
 }
 
-fn pods_of(sh: &Shared, ns: &str, name: &str) -> Vec<Value> {
+/// The stored pods of the cluster `ns/name`, found through the store's label index.
+fn pods_of(sh: &Shared, ns: &str, name: &str) -> Vec<Arc<Stored>> {
     let Some(kind) = sh.registry.find("", "v1", "pods") else {
         return vec![];
     };
-    let stored: Vec<_> = {
-        let st = sh.lock();
-        st.kinds[kind]
-            .objects
-            .range((ns.to_string(), String::new())..)
-            .take_while(|((n, _), _)| n == ns)
-            .filter(|(_, o)| o.label(CLUSTER_LABEL) == Some(name))
-            .map(|(_, o)| o.clone())
-            .collect()
-    };
-    stored.into_iter().map(|o| o.value()).collect()
+    let st = sh.lock();
+    st.kinds[kind]
+        .labelled(ns, CLUSTER_LABEL, name)
+        .cloned()
+        .collect()
 }
 
 fn is_ready(pod: &Value) -> bool {
@@ -239,17 +224,81 @@ fn node_of(sh: &Shared, es: &Value, uid: &str, version: &str, pod: &Value) -> No
     }
 }
 
-/// Read the resource `ns/name`, its Ready pods and its users; None when the resource does not exist.
-pub(crate) fn observe(sh: &Shared, ns: &str, name: &str) -> Option<Observed> {
-    let es = object(
-        sh,
-        ("elasticsearch.k8s.elastic.co", "elasticsearches"),
-        ns,
-        name,
-    )?;
+/// What an observation was read from: the resourceVersion of the resource, of each of its pods, and of each
+/// Secret it looked up (None: missing). Every write gives an object a new resourceVersion, so while these are
+/// unchanged, observing again would read the same objects and give the same answer; the simulated
+/// Elasticsearch reuses its last observation until then ([`Inputs::current`]) instead of parsing the objects
+/// again on every request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Inputs {
+    resource: String,
+    pods: Vec<(String, String)>,
+    secrets: Vec<(String, Option<String>)>,
+}
+
+impl Inputs {
+    /// Are these still the objects in the store (one lock, no parsing)?
+    pub(crate) fn current(&self, sh: &Shared, ns: &str, name: &str) -> bool {
+        let find = |group: &str, plural: &str| sh.registry.find(group, "v1", plural);
+        let (Some(es_kind), Some(pod_kind), Some(secret_kind)) = (
+            find(ES_PLURAL.0, ES_PLURAL.1),
+            find(POD_PLURAL.0, POD_PLURAL.1),
+            find(SECRET_PLURAL.0, SECRET_PLURAL.1),
+        ) else {
+            return false;
+        };
+        let st = sh.lock();
+        let key = |n: &str| (ns.to_string(), n.to_string());
+        if st.get(es_kind, &key(name)).map(|o| o.rv.as_str()) != Some(self.resource.as_str()) {
+            return false;
+        }
+        let mut pods = st.kinds[pod_kind].labelled(ns, CLUSTER_LABEL, name);
+        for (pod, rv) in &self.pods {
+            match pods.next() {
+                Some(o) if o.name == *pod && o.rv == *rv => {}
+                _ => return false,
+            }
+        }
+        if pods.next().is_some() {
+            return false;
+        }
+        self.secrets
+            .iter()
+            .all(|(secret, rv)| st.get(secret_kind, &key(secret)).map(|o| &o.rv) == rv.as_ref())
+    }
+
+    fn secret(&mut self, sh: &Shared, ns: &str, name: &str) -> Option<Value> {
+        let found = stored(sh, SECRET_PLURAL, ns, name);
+        self.secrets
+            .push((name.to_string(), found.as_ref().map(|o| o.rv.clone())));
+        found.map(|o| o.value())
+    }
+}
+
+const ES_PLURAL: (&str, &str) = ("elasticsearch.k8s.elastic.co", "elasticsearches");
+const POD_PLURAL: (&str, &str) = ("", "pods");
+const SECRET_PLURAL: (&str, &str) = ("", "secrets");
+
+/// Read the resource `ns/name`, its Ready pods and its users, and what they were read from; None when the
+/// resource does not exist (or is being deleted).
+pub(crate) fn observe(sh: &Shared, ns: &str, name: &str) -> Option<(Observed, Inputs)> {
+    let es_stored = stored(sh, ES_PLURAL, ns, name)?;
+    if es_stored.deleting {
+        return None;
+    }
+    let es = es_stored.value();
     if es.pointer("/metadata/deletionTimestamp").is_some() {
         return None;
     }
+    let pods = pods_of(sh, ns, name);
+    let mut inputs = Inputs {
+        resource: es_stored.rv.clone(),
+        pods: pods
+            .iter()
+            .map(|p| (p.name.clone(), p.rv.clone()))
+            .collect(),
+        secrets: Vec::new(),
+    };
     let uid = es
         .pointer("/metadata/uid")
         .and_then(Value::as_str)
@@ -260,14 +309,15 @@ pub(crate) fn observe(sh: &Shared, ns: &str, name: &str) -> Option<Observed> {
         .and_then(Value::as_str)
         .unwrap_or("8.15.0")
         .to_string();
-    let mut nodes: Vec<Node> = pods_of(sh, ns, name)
+    let mut nodes: Vec<Node> = pods
         .iter()
-        .filter(|p| is_ready(p))
-        .map(|p| node_of(sh, &es, &uid, &version, p))
+        .map(|p| p.value())
+        .filter(is_ready)
+        .map(|p| node_of(sh, &es, &uid, &version, &p))
         .collect();
     nodes.sort_by(|a, b| a.name.cmp(&b.name));
     let mut users = Users::default();
-    if let Some(secret) = object(sh, ("", "secrets"), ns, &format!("{name}-es-elastic-user"))
+    if let Some(secret) = inputs.secret(sh, ns, &format!("{name}-es-elastic-user"))
         && let Some(pw) = decode(&secret, "elastic")
     {
         users
@@ -279,49 +329,51 @@ pub(crate) fn observe(sh: &Shared, ns: &str, name: &str) -> Option<Observed> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    if !realm.is_empty() {
-        let secrets = objects_in(sh, ("", "secrets"), ns);
-        for entry in realm {
-            let Some(secret_name) = entry.get("secretName").and_then(Value::as_str) else {
-                continue;
-            };
-            let Some(secret) = secrets
-                .iter()
-                .find(|s| s.pointer("/metadata/name").and_then(Value::as_str) == Some(secret_name))
-            else {
-                continue;
-            };
-            if secret.get("type").and_then(Value::as_str) != Some("kubernetes.io/basic-auth") {
-                continue;
-            }
-            let (Some(user), Some(pw)) = (decode(secret, "username"), decode(secret, "password"))
-            else {
-                continue;
-            };
-            let roles = decode(secret, "roles")
-                .map(|r| {
-                    r.split(',')
-                        .map(str::trim)
-                        .filter(|r| !r.is_empty())
-                        .map(String::from)
-                        .collect()
-                })
-                .unwrap_or_default();
-            users.users.insert(user, (pw, roles));
+    for entry in realm {
+        let Some(secret_name) = entry.get("secretName").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(secret) = inputs.secret(sh, ns, secret_name) else {
+            continue;
+        };
+        if secret.get("type").and_then(Value::as_str) != Some("kubernetes.io/basic-auth") {
+            continue;
         }
+        let (Some(user), Some(pw)) = (decode(&secret, "username"), decode(&secret, "password"))
+        else {
+            continue;
+        };
+        let roles = decode(&secret, "roles")
+            .map(|r| {
+                r.split(',')
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        users.users.insert(user, (pw, roles));
     }
-    users.roles = custom_roles(sh, ns, &es);
-    Some(Observed {
-        uid,
-        version,
-        nodes,
-        users,
-    })
+    users.roles = custom_roles(sh, ns, &es, &mut inputs);
+    Some((
+        Observed {
+            uid,
+            version,
+            nodes,
+            users,
+        },
+        inputs,
+    ))
 }
 
 /// The custom roles of `spec.auth.roles[].secretName` (key `roles.yml`, as ECK reads it). A Secret that is
 /// missing or does not parse adds no role (ECK reports it in events; the users keep their other roles).
-fn custom_roles(sh: &Shared, ns: &str, es: &Value) -> BTreeMap<String, RoleDef> {
+fn custom_roles(
+    sh: &Shared,
+    ns: &str,
+    es: &Value,
+    inputs: &mut Inputs,
+) -> BTreeMap<String, RoleDef> {
     let mut roles = BTreeMap::new();
     let sources = es
         .pointer("/spec/auth/roles")
@@ -332,7 +384,8 @@ fn custom_roles(sh: &Shared, ns: &str, es: &Value) -> BTreeMap<String, RoleDef> 
         let Some(secret_name) = source.get("secretName").and_then(Value::as_str) else {
             continue;
         };
-        let Some(yaml) = object(sh, ("", "secrets"), ns, secret_name)
+        let Some(yaml) = inputs
+            .secret(sh, ns, secret_name)
             .and_then(|secret| decode(&secret, "roles.yml"))
         else {
             continue;

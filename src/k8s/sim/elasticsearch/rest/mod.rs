@@ -373,12 +373,15 @@ pub(crate) async fn serve(
     let wait = cluster::wait_deadline(&req);
     loop {
         let cluster = sh.es.get(sh, ns, name)?;
-        let (reply, write) = {
+        let reply = {
             let mut c = lock(&cluster);
             if c.nodes.is_empty() {
                 return Err(EsUnreachable::NoReadyNodes);
             }
-            answer(&mut c, &req, authorization.as_deref())
+            let (reply, write) = answer(&mut c, &req, authorization.as_deref());
+            // A change may move the health: the background tick looks at this cluster next time.
+            c.touched |= write;
+            reply
         };
         if reply.status == 408
             && let Some(deadline) = wait
@@ -387,7 +390,6 @@ pub(crate) async fn serve(
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         }
-        let _ = write;
         return Ok(render(reply, &req));
     }
 }
