@@ -23,11 +23,11 @@
 //! about 30 s later, so a shorter window sees less than one round.
 //!
 //! Measured on the 2-core machine (December 2026):
-//! - 10,000 clusters: ready in 284 s; capacity 292 polls/s at 1.35 cores (the pass took longer than the
-//!   interval, so clusters came due again during it: 31,204 polls); steady state 331 polls/s sustained of
-//!   333 needed, most overdue cluster 1.8 s late (within the ±10 % jitter), process CPU 0.46 cores, RSS
-//!   3.2 GiB (peak 3.6 GiB), Postgres 664 rows written/s and 1.01 MiB/s of WAL, 1.38 ms CPU per poll;
-//!   section with 500 indices p50 6.4 ms, p99 16.9 ms.
+//! - 10,000 clusters: ready in 233 s; capacity 381 polls/s at 1.60 cores (the first pass polled all 10,000
+//!   in 26.2 s, within one interval); steady state 329 polls/s sustained of 333 needed, most overdue cluster
+//!   1.4 s late (within the ±10 % jitter), process CPU 0.60 cores, RSS 3.5 GiB (peak 3.6 GiB), Postgres
+//!   656 rows written/s and 1.29 MiB/s of WAL, 1.83 ms CPU per poll; section with 500 indices p50 5.1 ms,
+//!   p99 9.2 ms.
 //! - 500 clusters: ready in 10 s; capacity 288 polls/s; steady state keeps up (most overdue 2.1 s),
 //!   1.14 ms CPU per poll, 32 rows/s; section p50 6.3 ms, p99 9.1 ms.
 //! - Before the simulated Elasticsearch reused its observations (each request parsed the resource, every
