@@ -1,8 +1,9 @@
 //! Accounts: users (email + argon2id password), platform admins, disabling, API tokens (`tokens`, and the
-//! cache of resolved ones, `token_cache`), and the CLI actions that
-//! create the first admin. Sessions and the HTTP side of logging in live in `crate::auth`.
+//! cache of resolved ones, `token_cache`); `service` is the door for changes (one transaction each, the
+//! cache kept in step). Sessions and the HTTP side of logging in live in `crate::auth`.
 
 pub mod email;
+pub mod service;
 pub mod token_cache;
 pub mod tokens;
 pub mod users;

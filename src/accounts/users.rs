@@ -140,8 +140,6 @@ pub async fn set_password(
     Ok(())
 }
 
-/// Disable or re-enable a user; disabling revokes their sessions.
-#[tracing::instrument(skip(conn))]
 /// Disable (ending their sessions) or re-enable a user, with the `user.disable`/`user.enable` audit row: the
 /// one way the admin page and the CLI do it. 404 for an unknown id. The caller commits.
 #[tracing::instrument(skip(conn, actor, meta))]

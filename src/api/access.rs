@@ -1,14 +1,10 @@
 //! [`TenantCtx`]: the API caller, the tenant of the `{tenant}` path segment, and the caller's role there, so
 //! no tenant handler can forget the checks.
 //!
-//! * Tenants the caller cannot see answer 404 (never 403), so URLs do not reveal which tenants exist: an
-//!   unknown slug, a tenant the user is not a member of (unless they are a platform admin with a token not
-//!   limited to a tenant), and any tenant but its own for a tenant-limited token.
-//! * Platform admins who are not members see the tenant with the `viewer` role (as in the UI); their admin
-//!   powers are the admin-only routes (tenant name, quota, audit), checked with
-//!   [`TenantCtx::require_platform_admin`].
-//! * The role is read from the membership on every request (never cached, never taken from the token), so a
-//!   removed or demoted member loses access at once. The domain functions re-check under locks.
+//! Which tenants a caller sees is the one rule of [`crate::tenants::access`]: tenants the caller cannot see
+//! answer 404 (never 403); a token limited to a tenant sees that tenant only; platform admins who are not
+//! members see every tenant with the `viewer` role, their admin powers being the admin-only routes (tenant
+//! name, quota, audit), checked with [`TenantCtx::require_platform_admin`].
 
 use axum::extract::{FromRequestParts, RawPathParams};
 use http::request::Parts;
@@ -18,11 +14,11 @@ use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult};
 use crate::audit::Actor;
 use crate::clusters::service::Caller;
+use crate::error::AppError;
 use crate::request_meta::RequestMeta;
-use crate::tenants::quota::Resources;
-use crate::tenants::repo::role_from_db;
+use crate::tenants::access::{self, Access, Visitor};
 use crate::tenants::slug::MAX_SLUG_LEN;
-use crate::tenants::{Role, Tenant, TenantSlug};
+use crate::tenants::{Role, Tenant};
 
 /// The caller's access to the tenant of the path.
 #[derive(Debug, Clone)]
@@ -91,21 +87,28 @@ pub fn tenant_slug(slug: &str) -> ApiResult<&str> {
 }
 
 impl TenantCtx {
-    /// The access rules (see the module docs) applied to a tenant and the caller's membership role there
-    /// (as stored): 404 unless the caller may see the tenant.
+    /// The visitor [`access`] judges: this caller, with its token's tenant limit.
+    fn visitor(caller: &ApiCaller) -> Visitor {
+        Visitor {
+            user_id: caller.user_id(),
+            is_platform_admin: caller.owner.user_is_platform_admin,
+            tenant_limit: caller.tenant_limit(),
+        }
+    }
+
+    /// The access rule ([`access::decide`]) applied to a tenant and the caller's membership role there (as
+    /// stored): 404 unless the caller may see the tenant.
     pub fn authorize(caller: ApiCaller, tenant: Tenant, role: Option<&str>) -> ApiResult<Self> {
-        if caller.tenant_limit().is_some_and(|t| t != tenant.id) {
-            return Err(ApiError::not_found());
-        }
-        let membership = role.map(role_from_db).transpose()?;
-        if membership.is_none() && !caller.owner.user_is_platform_admin {
-            return Err(ApiError::not_found());
-        }
-        Ok(Self {
+        let found = access::decide(Self::visitor(&caller), tenant, role)?;
+        Ok(Self::of(caller, found.ok_or_else(ApiError::not_found)?))
+    }
+
+    fn of(caller: ApiCaller, access: Access) -> Self {
+        Self {
             caller,
-            tenant,
-            membership,
-        })
+            tenant: access.tenant,
+            membership: access.membership,
+        }
     }
 }
 
@@ -128,32 +131,8 @@ impl FromRequestParts<ApiState> for TenantCtx {
                 ))
             })?;
         tenant_slug(&slug)?;
-        let row = sqlx::query!(
-            r#"SELECT t.id, t.slug AS "slug: TenantSlug", t.name, t.max_clusters, t.max_nodes,
-                      t.max_cpu_millis, t.max_memory_mib, t.max_storage_gib, t.created_at, t.updated_at,
-                      m.role AS "role?"
-               FROM tenants t LEFT JOIN tenant_members m ON m.tenant_id = t.id AND m.user_id = $2
-               WHERE t.slug = $1"#,
-            slug,
-            caller.user_id()
-        )
-        .fetch_optional(&state.app.db)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-        let tenant = Tenant {
-            id: row.id,
-            slug: row.slug,
-            name: row.name,
-            limits: Resources {
-                clusters: row.max_clusters,
-                nodes: row.max_nodes,
-                cpu_millis: row.max_cpu_millis,
-                memory_mib: row.max_memory_mib,
-                storage_gib: row.max_storage_gib,
-            },
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        };
-        Self::authorize(caller, tenant, row.role.as_deref())
+        let mut conn = state.app.db.acquire().await.map_err(AppError::from)?;
+        let found = access::access(&mut conn, &slug, Self::visitor(&caller)).await?;
+        Ok(Self::of(caller, found.ok_or_else(ApiError::not_found)?))
     }
 }

@@ -20,6 +20,7 @@ use super::views::{MemberList, MemberView, RoleName};
 use crate::error::AppError;
 use crate::request_meta::RequestMeta;
 use crate::tenants::members::{self, Member};
+use crate::tenants::service;
 
 /// The member routes.
 pub fn router() -> OpenApiRouter<ApiState> {
@@ -97,17 +98,13 @@ async fn add_member(
     meta: RequestMeta,
     ApiJson(body): ApiJson<AddMemberRequest>,
 ) -> ApiResult<Response> {
-    let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    let member = members::add(
-        &mut tx,
-        &ctx.actor(),
-        &meta,
-        &ctx.tenant,
-        &body.email,
-        body.role.into(),
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)?;
+    let actor = ctx.actor();
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    let role = body.role.into();
+    let member = service::add_member(&api.app.db, by, &ctx.tenant, &body.email, role).await?;
     let location = format!("/api/v1/tenants/{}/members/{}", ctx.slug(), member.user_id);
     let mut response = (StatusCode::CREATED, Json(member_view(&member))).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -158,17 +155,13 @@ async fn update_member(
     ApiPath(path): ApiPath<MemberPath>,
     ApiJson(body): ApiJson<UpdateMemberRequest>,
 ) -> ApiResult<Json<MemberView>> {
-    let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    members::change_role(
-        &mut tx,
-        &ctx.actor(),
-        &meta,
-        &ctx.tenant,
-        path.user_id,
-        body.role.into(),
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)?;
+    let actor = ctx.actor();
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    let role = body.role.into();
+    service::change_role(&api.app.db, by, &ctx.tenant, path.user_id, role).await?;
     Ok(Json(member_view(&find(&api, &ctx, path.user_id).await?)))
 }
 
@@ -195,8 +188,11 @@ async fn remove_member(
     meta: RequestMeta,
     ApiPath(path): ApiPath<MemberPath>,
 ) -> ApiResult<StatusCode> {
-    let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    members::remove(&mut tx, &ctx.actor(), &meta, &ctx.tenant, path.user_id).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    let actor = ctx.actor();
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    service::remove_member(&api.app.db, by, &ctx.tenant, path.user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -20,7 +20,7 @@ use super::views::{QuotaLimits, QuotaView, TenantList, TenantView};
 use crate::error::{AppError, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::tenants::quota::{self, DEFAULT_LIMITS, QuotaDimension, Resources};
-use crate::tenants::{Role, Tenant, TenantName, TenantSlug, members, repo};
+use crate::tenants::{Role, Tenant, TenantName, TenantSlug, repo, service};
 
 /// The tenant routes.
 pub fn router() -> OpenApiRouter<ApiState> {
@@ -157,21 +157,12 @@ async fn create_tenant(
         return Err(errors.into());
     }
     let actor = caller.actor();
-    let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    let tenant = repo::create(&mut tx, &actor, &meta, &slug, &name, limits).await?;
-    if let Some(email) = &body.owner_email {
-        members::add_as_platform(
-            &mut tx,
-            &actor,
-            &meta,
-            &tenant,
-            "owner_email",
-            email,
-            Role::Owner,
-        )
-        .await?;
-    }
-    tx.commit().await.map_err(AppError::from)?;
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    let owner = body.owner_email.as_deref();
+    let tenant = service::create(&api.app.db, by, &slug, &name, limits, owner).await?;
     let location = format!("/api/v1/tenants/{}", tenant.slug);
     let mut response = (StatusCode::CREATED, Json(tenant_view(&tenant, None))).into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -234,9 +225,12 @@ async fn update_tenant(
         e.add("name", m);
         ApiError::from(e)
     })?;
-    let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    let tenant = repo::update_name(&mut tx, &ctx.actor(), &meta, ctx.tenant.id, &name).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    let actor = ctx.actor();
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    let tenant = service::rename(&api.app.db, by, ctx.tenant.id, &name).await?;
     Ok(Json(tenant_view(&tenant, ctx.membership)))
 }
 
@@ -296,8 +290,11 @@ async fn set_quota(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    let change = repo::set_quota(&mut tx, &ctx.actor(), &meta, ctx.tenant.id, limits).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    let actor = ctx.actor();
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    let change = service::set_quota(&api.app.db, by, ctx.tenant.id, limits).await?;
     Ok(Json(quota_view(change.after, change.usage)))
 }

@@ -18,6 +18,7 @@ use super::ApiState;
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
+use crate::accounts::service;
 use crate::accounts::tokens::{self, NewToken, TokenRow};
 use crate::error::{AppError, FieldErrors};
 use crate::request_meta::RequestMeta;
@@ -196,17 +197,15 @@ async fn create_token(
         }
         return Err(errors.into());
     }
-    let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    let (row, secret) = tokens::create_capped(
-        &mut tx,
-        caller.user_id(),
+    let (row, secret) = service::issue_token(
+        &api.app.db,
         &caller.actor(),
         &meta,
+        caller.user_id(),
         &new,
         Some(maker_expires_at),
     )
     .await?;
-    tx.commit().await.map_err(AppError::from)?;
     let mut response = (
         StatusCode::CREATED,
         [(header::CACHE_CONTROL, "no-store")],
@@ -245,17 +244,15 @@ async fn revoke_token(
     meta: RequestMeta,
     ApiPath(path): ApiPath<TokenPath>,
 ) -> ApiResult<StatusCode> {
-    let mut tx = api.app.db.begin().await.map_err(AppError::from)?;
-    tokens::revoke(
-        &mut tx,
+    service::revoke_token(
+        &api.app.db,
+        &api.app.api_tokens,
+        &caller.actor(),
+        &meta,
         caller.user_id(),
         path.id,
         caller.tenant_limit(),
-        &caller.actor(),
-        &meta,
     )
     .await?;
-    tx.commit().await.map_err(AppError::from)?;
-    api.app.api_tokens.forget(path.id);
     Ok(StatusCode::NO_CONTENT)
 }

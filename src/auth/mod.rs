@@ -5,7 +5,9 @@
 pub mod current_user;
 pub mod extractors;
 pub mod housekeeping;
+pub mod login;
 pub mod password;
+pub mod password_change;
 pub mod session;
 pub mod tenant_access;
 pub mod throttle;

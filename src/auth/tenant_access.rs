@@ -2,8 +2,9 @@
 //! user's role in it. Handlers of `/t/{tenant}/...` take it, so none can forget the membership check.
 //!
 //! * Not signed in: `Unauthorized` (login redirect), from the `CurrentUser` extractor.
-//! * No such tenant, an over-long slug, or a tenant the user is not a member of: `NotFound`, never 403, so
-//!   URLs do not reveal which tenants exist.
+//! * Which tenants the user sees is the one rule of [`crate::tenants::access`]: no such tenant, an over-long
+//!   slug, or a tenant the user is not a member of is `NotFound`, never 403, so URLs do not reveal which
+//!   tenants exist.
 //! * Platform admins who are not members get read access with [`Role::Viewer`] (`is_member == false`): they
 //!   can look at every tenant page but change no clusters through tenant pages. They do manage every
 //!   tenant's members ([`TenantAccess::members_role`]), so they can give an ownerless tenant its owner.
@@ -20,8 +21,8 @@ use crate::audit::Actor;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::tenants::slug::MAX_SLUG_LEN;
-use crate::tenants::{Role, Tenant, members, repo};
+use crate::tenants::access::{self, Visitor};
+use crate::tenants::{Role, Tenant};
 
 /// Name of the path segment holding the tenant slug.
 pub const TENANT_PATH_PARAM: &str = "tenant";
@@ -98,28 +99,20 @@ impl FromRequestParts<AppState> for TenantAccess {
                     "TenantAccess used on a route without a {{{TENANT_PATH_PARAM}}} segment"
                 ))
             })?;
-        // Looked up as given (bounded): every stored slug passed `TenantSlug::parse` when it was written.
-        if raw.is_empty() || raw.len() > MAX_SLUG_LEN {
-            return Err(AppError::NotFound);
-        }
+        let visitor = Visitor {
+            user_id: user.user_id,
+            is_platform_admin: user.is_platform_admin,
+            tenant_limit: None,
+        };
         let mut conn = state.db.acquire().await?;
-        let tenant = repo::by_slug(&mut conn, &raw)
+        let found = access::access(&mut conn, &raw, visitor)
             .await?
             .ok_or(AppError::NotFound)?;
-        match members::role_of(&mut conn, tenant.id, user.user_id).await? {
-            Some(role) => Ok(Self {
-                user,
-                tenant,
-                role,
-                is_member: true,
-            }),
-            None if user.is_platform_admin => Ok(Self {
-                user,
-                tenant,
-                role: Role::Viewer,
-                is_member: false,
-            }),
-            None => Err(AppError::NotFound),
-        }
+        Ok(Self {
+            user,
+            role: found.role(),
+            is_member: found.is_member(),
+            tenant: found.tenant,
+        })
     }
 }

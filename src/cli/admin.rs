@@ -9,10 +9,12 @@ use clap::Subcommand;
 use secrecy::SecretString;
 
 use crate::accounts::email::Email;
-use crate::accounts::users;
-use crate::audit::{self, Actor, AuditEntry};
+use crate::accounts::token_cache::TokenCache;
+use crate::accounts::{service, users};
+use crate::audit::Actor;
 use crate::auth::password;
 use crate::config::Config;
+use crate::error::AppError;
 use crate::request_meta::RequestMeta;
 use crate::tenants::{self, Role};
 
@@ -138,7 +140,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let pw = read_password_stdin(password_stdin)?;
-            let (user, revoked) = reset_password(&mut conn, &email, pw).await?;
+            let (user, revoked) = reset_password(&pool, &email, pw).await?;
             println!(
                 "password of {} replaced; their sessions and {revoked} API token(s) were revoked",
                 user.email
@@ -146,9 +148,10 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::DisableUser { email, enable } => {
             let user = user_by_email(&mut conn, &email).await?;
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            users::change_disabled(
-                &mut tx,
+            // This process keeps no token cache: the server's drops the user's tokens within its lifetime.
+            service::set_disabled(
+                &pool,
+                &TokenCache::default(),
                 &Actor::cli(),
                 &RequestMeta::default(),
                 user.id,
@@ -156,7 +159,6 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            tx.commit().await?;
             println!(
                 "{} is now {}",
                 user.email,
@@ -169,23 +171,17 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             role,
         } => {
             let role = Role::parse(&role).map_err(|m| anyhow::anyhow!("role refused: {m}"))?;
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            let found = tenants::repo::by_slug(&mut tx, &tenant)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .ok_or_else(|| anyhow::anyhow!("no tenant with slug {tenant}"))?;
-            let member = tenants::members::add_as_platform(
-                &mut tx,
-                &Actor::cli(),
-                &RequestMeta::default(),
-                &found,
-                "email",
-                &email,
-                role,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            tx.commit().await?;
+            let by = tenants::service::By {
+                actor: &Actor::cli(),
+                meta: &RequestMeta::default(),
+            };
+            let (_, member) =
+                tenants::service::add_member_as_platform(&pool, by, &tenant, &email, role)
+                    .await
+                    .map_err(|e| match e {
+                        AppError::NotFound => anyhow::anyhow!("no tenant with slug {tenant}"),
+                        other => anyhow::anyhow!("{other}"),
+                    })?;
             println!("added {} to {tenant} as {}", member.email, member.role);
         }
         AdminCommand::CreateToken {
@@ -224,40 +220,19 @@ async fn user_by_email(conn: &mut sqlx::PgConnection, email: &str) -> anyhow::Re
 /// Replace a user's password, revoke their sessions and every API token, and audit it
 /// (`user.password_reset`), in one transaction. Returns the user and how many tokens were revoked.
 pub async fn reset_password(
-    conn: &mut sqlx::PgConnection,
+    db: &sqlx::PgPool,
     email: &str,
     password: SecretString,
 ) -> anyhow::Result<(users::User, usize)> {
-    let user = user_by_email(conn, email).await?;
-    let actor = Actor::cli();
-    let meta = RequestMeta::default();
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    users::set_password(&mut tx, user.id, password)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let revoked = crate::accounts::tokens::revoke_all_for_user(&mut tx, user.id, &actor, &meta)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    audit::record(
-        &mut tx,
-        AuditEntry {
-            actor: &actor,
-            tenant_id: None,
-            action: "user.password_reset",
-            target_kind: "user",
-            target: &user.email,
-            outcome: "ok",
-            before: None,
-            after: Some(
-                serde_json::json!({ "sessions_revoked": true, "tokens_revoked": revoked.len() }),
-            ),
-            meta: &meta,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    tx.commit().await?;
-    Ok((user, revoked.len()))
+    let user = {
+        let mut conn = db.acquire().await?;
+        user_by_email(&mut conn, email).await?
+    };
+    let revoked =
+        service::reset_password(db, &Actor::cli(), &RequestMeta::default(), &user, password)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((user, revoked))
 }
 
 async fn bootstrap(

@@ -3,6 +3,7 @@
 pub mod credentials;
 pub mod endpoints;
 pub mod presets;
+pub mod read;
 pub mod repo;
 pub mod service;
 pub mod spec;

@@ -1,13 +1,10 @@
 //! `GET /account` and `POST /account/password`: the signed-in user's own account and the change-password
 //! form.
 //!
-//! Changing the password needs the current one (verified with argon2id off the runtime, throttled like
-//! logins so a stolen session cannot be used to guess it), a new one that passes
-//! [`password::check_strength`] and its confirmation; messages appear beside the fields. On success every
-//! session of the user is revoked and this browser gets a fresh session (rotation on a credential change),
-//! so all other devices are logged out. The form offers (checked when the user has any) to revoke every API
-//! token of the user in the same transaction: whoever knew the old password may have made some. Writes
-//! `user.password_change` audit rows (ok or failed) and a `token.revoke` row per revoked token.
+//! The flow (throttling, verification, session rotation, revoking tokens, audit rows) is
+//! [`crate::auth::password_change`]; this page checks the new password ([`password::check_strength`], its
+//! confirmation, different from the current one) and shows every message beside its field. The form offers
+//! (checked when the user has any) to revoke every API token of the user with the change.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -19,14 +16,11 @@ use axum_extra::extract::cookie::CookieJar;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use secrecy::SecretString;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::accounts::tokens;
-use crate::accounts::users;
-use crate::audit::{self, Actor, AuditEntry};
-use crate::auth::throttle;
+use crate::auth::password_change::{self, PasswordChange, PasswordChangeRequest};
 use crate::auth::{CurrentUser, password, session};
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::web::flash::{self, FlashKind};
@@ -97,25 +91,6 @@ pub struct PasswordForm {
     pub revoke_tokens: Option<String>,
 }
 
-fn audit_entry<'a>(
-    actor: &'a Actor,
-    user: &'a CurrentUser,
-    outcome: &'a str,
-    meta: &'a RequestMeta,
-) -> AuditEntry<'a> {
-    AuditEntry {
-        actor,
-        tenant_id: None,
-        action: "user.password_change",
-        target_kind: "user",
-        target: &user.email,
-        outcome,
-        before: None,
-        after: (outcome != "ok").then(|| json!({ "reason": "wrong_current_password" })),
-        meta,
-    }
-}
-
 /// `POST /account/password`.
 #[tracing::instrument(skip_all, fields(user_id = %user.user_id))]
 async fn change_password(
@@ -145,11 +120,31 @@ async fn change_password(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
 
-    let keys = throttle::Keys::new(&user.email, meta.source_addr.as_deref());
-    let attempt = match throttle::begin(&state.db, &state.config, keys).await? {
-        Ok(a) => a,
-        Err(throttled) => {
-            let retry_after_secs = throttled.retry_after_secs;
+    let request = PasswordChangeRequest {
+        current: SecretString::from(form.current_password),
+        new: SecretString::from(form.new_password),
+        revoke_tokens: form.revoke_tokens.is_some(),
+    };
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let cache = &state.api_tokens;
+    let outcome = password_change::change_password(
+        &state.db,
+        &state.config,
+        cache,
+        &user,
+        request,
+        &meta,
+        user_agent,
+    )
+    .await?;
+    let (new, tokens_revoked) = match outcome {
+        PasswordChange::Changed {
+            session,
+            tokens_revoked,
+        } => (session, tokens_revoked),
+        PasswordChange::Throttled(throttled) => {
             let mut errors = FieldErrors::new();
             errors.add(
                 "current_password",
@@ -163,61 +158,21 @@ async fn change_password(
                 page(&state, &user, errors).await?,
             )
                 .into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(throttled.retry_after_secs),
+            );
             return Ok(response);
         }
+        PasswordChange::WrongCurrent => {
+            let mut errors = FieldErrors::new();
+            errors.add("current_password", "The current password is incorrect.");
+            let page = page(&state, &user, errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
     };
-    let hash = {
-        let mut conn = state.db.acquire().await?;
-        users::credentials_by_email(&mut conn, &user.email)
-            .await?
-            .map(|c| c.password_hash)
-    };
-    let actor = Actor::user(user.user_id, &user.email);
-    if !password::verify(SecretString::from(form.current_password), hash).await {
-        attempt.failed(&state.db, &state.config).await?;
-        let mut conn = state.db.acquire().await?;
-        audit::record(&mut conn, audit_entry(&actor, &user, "failed", &meta)).await?;
-        let mut errors = FieldErrors::new();
-        errors.add("current_password", "The current password is incorrect.");
-        let page = page(&state, &user, errors).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
-    attempt.succeeded(&state.db).await?;
-
-    let mut tx = state.db.begin().await?;
-    // Revokes every session of the user, this one included; this browser continues on a new one.
-    users::set_password(&mut tx, user.user_id, SecretString::from(form.new_password)).await?;
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
-    let new = session::create(
-        &mut tx,
-        &state.config,
-        user.user_id,
-        user.active_tenant_id,
-        &meta,
-        user_agent,
-    )
-    .await?;
-    audit::record(&mut tx, audit_entry(&actor, &user, "ok", &meta)).await?;
-    let revoked = if form.revoke_tokens.is_some() {
-        tokens::revoke_all_for_user(&mut tx, user.user_id, &actor, &meta).await?
-    } else {
-        Vec::new()
-    };
-    tx.commit().await.map_err(AppError::from)?;
-    if !revoked.is_empty() {
-        state.api_tokens.forget_user(user.user_id);
-    }
-    tracing::info!(
-        tokens_revoked = revoked.len(),
-        "password changed; other sessions revoked"
-    );
     let jar = jar.add(session::session_cookie(&state.config, &new.token));
-    let message = match revoked.len() {
+    let message = match tokens_revoked {
         0 => "Your password was changed. Your other sessions were logged out.".to_owned(),
         1 => {
             "Your password was changed. Your other sessions were logged out and your API token was \

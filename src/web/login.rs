@@ -1,20 +1,10 @@
 //! `GET/POST /login` and `POST /logout`.
 //!
-//! Decisions (see also `crate::auth::throttle` and `crate::auth::session`):
-//! - One message, "Email or password is incorrect.", with one status (422), for an unknown email, a wrong
-//!   password and a disabled account, even when the disabled account's password is right: the login form
-//!   never reveals that an account exists or is disabled. Each case runs one argon2id verification (a dummy
-//!   hash for unknown emails) and the same queries, so they also take the same time. The audit row (seen by
-//!   platform admins only) records the real reason.
-//! - Throttling (`crate::auth::throttle`: per address, and a back-off per account that never slows the
-//!   owner's usual addresses) is checked before the password is verified; a throttled attempt answers 429
-//!   with `Retry-After` on the login page and is audited as `login.failed` with outcome `denied`.
-//! - Failed and refused logins are audited with [`audit::record_repeated`]: repetitions within the login
-//!   window are counted into one row per account (per address for the address rule) and source address.
-//! - A successful login creates a new session (new row, new token), revokes the session the browser
-//!   presented before (if any), clears the account's failures and writes `login.ok`; logout revokes the
-//!   session, clears the cookie and writes `logout`.
-//! - `next` is honoured only for local paths (see [`safe_next`]).
+//! The flow (throttling, verification, the one message for every failure, sessions, audit rows) is
+//! [`crate::auth::login`]; this page parses the form and renders the outcome: one message, "Email or
+//! password is incorrect.", with one status (422), for an unknown email, a wrong password and a disabled
+//! account; 429 with `Retry-After` when throttled. `next` is honoured only for local paths (see
+//! [`safe_next`]).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -26,12 +16,9 @@ use axum_extra::extract::cookie::CookieJar;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use secrecy::SecretString;
 use serde::Deserialize;
-use serde_json::json;
 
-use crate::accounts::users;
-use crate::audit::{self, Actor, AuditEntry};
-use crate::auth::throttle::{self, Rule};
-use crate::auth::{CurrentUser, password, session};
+use crate::auth::login::{self, LoginOutcome};
+use crate::auth::{CurrentUser, session};
 use crate::error::AppResult;
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
@@ -49,7 +36,7 @@ const MAX_EMAIL_LEN: usize = 254;
 /// The login and logout routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/login", get(login_page).post(login))
+        .route("/login", get(login_page).post(log_in))
         .route("/logout", post(logout))
 }
 
@@ -149,16 +136,9 @@ async fn login_page(
     render(&state, jar, StatusCode::OK, "", next, None)
 }
 
-fn anonymous() -> Actor {
-    Actor {
-        user_id: None,
-        label: "anonymous".into(),
-    }
-}
-
 /// `POST /login`.
 #[tracing::instrument(skip_all, fields(source = meta.source_addr.as_deref().unwrap_or("-")))]
-async fn login(
+async fn log_in(
     State(state): State<AppState>,
     meta: RequestMeta,
     headers: HeaderMap,
@@ -184,41 +164,20 @@ async fn login(
         ));
     }
     let password = SecretString::from(form.password);
-
-    let keys = throttle::Keys::new(&email, meta.source_addr.as_deref());
-    let attempt = match throttle::begin(&state.db, &state.config, keys).await? {
-        Ok(attempt) => attempt,
-        Err(throttled) => {
-            // Refusals by the address rule are one row per address (the emails tried are the attacker's
-            // choice, so they would make as many rows as attempts); the others one per account and address.
-            let (target_kind, target, rule) = match throttled.rule {
-                Rule::Address => (
-                    "address",
-                    meta.source_addr.clone().unwrap_or_default(),
-                    "address",
-                ),
-                Rule::AccountFromAddress => ("user", email.clone(), "account_from_address"),
-                Rule::Account => ("user", email.clone(), "account"),
-            };
-            let mut conn = state.db.acquire().await?;
-            audit::record_repeated(
-                &mut conn,
-                AuditEntry {
-                    actor: &anonymous(),
-                    tenant_id: None,
-                    action: "login.failed",
-                    target_kind,
-                    target: &target,
-                    outcome: "denied",
-                    before: None,
-                    after: Some(json!({ "reason": "throttled", "rule": rule })),
-                    meta: &meta,
-                },
-                state.config.login_window,
-            )
-            .await?;
-            let retry_after_secs = throttled.retry_after_secs;
-            tracing::info!(retry_after_secs, ?throttled.rule, "login throttled");
+    let presented = session::presented_token(&headers);
+    let browser = login::Browser {
+        presented_session: presented.as_deref(),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+    };
+    match login::authenticate(&state.db, &state.config, &email, password, browser, &meta).await? {
+        LoginOutcome::LoggedIn { session: new, .. } => {
+            let jar = csrf::clear_anonymous_token(jar)
+                .add(session::session_cookie(&state.config, &new.token));
+            Ok((jar, Redirect::to(next.unwrap_or("/"))).into_response())
+        }
+        LoginOutcome::Throttled(throttled) => {
             let message = format!(
                 "Too many failed login attempts. Try again in {}.",
                 throttled.wait_text()
@@ -231,89 +190,20 @@ async fn login(
                 next,
                 Some(message),
             );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-            return Ok(response);
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(throttled.retry_after_secs),
+            );
+            Ok(response)
         }
-    };
-
-    let credentials = {
-        let mut conn = state.db.acquire().await?;
-        users::credentials_by_email(&mut conn, &email).await?
-    };
-    let (user, hash) = match credentials {
-        Some(c) => (Some(c.user), Some(c.password_hash)),
-        None => (None, None),
-    };
-    let verified = password::verify(password, hash).await;
-
-    match user {
-        Some(user) if verified && user.disabled_at.is_none() => {
-            attempt.succeeded(&state.db).await?;
-            let mut tx = state.db.begin().await?;
-            if let Some(old) = session::presented_token(&headers) {
-                session::revoke_token(&mut tx, &old).await?;
-            }
-            let user_agent = headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok());
-            let new =
-                session::create(&mut tx, &state.config, user.id, None, &meta, user_agent).await?;
-            audit::record(
-                &mut tx,
-                AuditEntry {
-                    actor: &Actor::user(user.id, &user.email),
-                    tenant_id: None,
-                    action: "login.ok",
-                    target_kind: "user",
-                    target: &user.email,
-                    outcome: "ok",
-                    before: None,
-                    after: None,
-                    meta: &meta,
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            tracing::info!(user_id = %user.id, "login");
-            let jar = csrf::clear_anonymous_token(jar)
-                .add(session::session_cookie(&state.config, &new.token));
-            Ok((jar, Redirect::to(next.unwrap_or("/"))).into_response())
-        }
-        user => {
-            attempt.failed(&state.db, &state.config).await?;
-            let (actor, reason) = match &user {
-                None => (anonymous(), "unknown_account"),
-                Some(u) if verified => (Actor::user(u.id, &u.email), "account_disabled"),
-                Some(u) => (Actor::user(u.id, &u.email), "wrong_password"),
-            };
-            let mut conn = state.db.acquire().await?;
-            audit::record_repeated(
-                &mut conn,
-                AuditEntry {
-                    actor: &actor,
-                    tenant_id: None,
-                    action: "login.failed",
-                    target_kind: "user",
-                    target: &email,
-                    outcome: "failed",
-                    before: None,
-                    after: Some(json!({ "reason": reason })),
-                    meta: &meta,
-                },
-                state.config.login_window,
-            )
-            .await?;
-            Ok(render(
-                &state,
-                jar,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &email,
-                next,
-                Some(LOGIN_FAILED.into()),
-            ))
-        }
+        LoginOutcome::Refused => Ok(render(
+            &state,
+            jar,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &email,
+            next,
+            Some(LOGIN_FAILED.into()),
+        )),
     }
 }
 
@@ -325,27 +215,8 @@ async fn logout(
     jar: CookieJar,
     user: Option<CurrentUser>,
 ) -> AppResult<Response> {
-    if let Some(user) = user
-        && let Some(session_id) = user.session_id
-    {
-        let mut tx = state.db.begin().await?;
-        session::revoke(&mut tx, session_id).await?;
-        audit::record(
-            &mut tx,
-            AuditEntry {
-                actor: &Actor::user(user.user_id, &user.email),
-                tenant_id: None,
-                action: "logout",
-                target_kind: "user",
-                target: &user.email,
-                outcome: "ok",
-                before: None,
-                after: None,
-                meta: &meta,
-            },
-        )
-        .await?;
-        tx.commit().await?;
+    if let Some(user) = &user {
+        login::logout(&state.db, user, &meta).await?;
     }
     let jar = session::clear_session_cookie(jar);
     Ok(

@@ -3,8 +3,9 @@
 //! [`layout_for`] fills the base layout (`templates/base.html`) for a signed-in user: the user, the session's
 //! CSRF token (for the logout and switcher forms), the tenants they belong to, the active tenant and the
 //! flash messages pending for this request. `POST /switch-tenant` remembers the chosen tenant on the
-//! session. Which tenant a page may show is decided by the tenants' `TenantAccess` extractor, not here: this
-//! module only reads memberships to draw the menu.
+//! session. Which tenant a page may show is the one rule of [`crate::tenants::access`] (through the
+//! `TenantAccess` extractor); this module reads memberships to draw the menu and asks the same rule for a
+//! tenant the user is not a member of.
 
 use axum::Router;
 use axum::extract::State;
@@ -16,6 +17,7 @@ use uuid::Uuid;
 use crate::auth::{CurrentUser, session};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::tenants::access::{self, Visitor};
 use crate::web::flash;
 use crate::web::form::Form;
 use crate::web::layout::{Layout, NavTenant, NavUser};
@@ -58,25 +60,27 @@ pub async fn member_tenants(state: &AppState, user_id: Uuid) -> AppResult<Vec<Te
     .await?)
 }
 
-/// A tenant `user` may open: one they are a member of, or any tenant for a platform admin.
+/// A tenant `user` may open, by the one rule of [`access`] (a member's, or any for a platform admin).
 #[tracing::instrument(skip(state, user), fields(user_id = %user.user_id))]
 pub async fn accessible_tenant(
     state: &AppState,
     user: &CurrentUser,
     slug: &str,
 ) -> AppResult<Option<TenantChoice>> {
-    Ok(sqlx::query_as!(
-        TenantChoice,
-        r#"SELECT t.id, t.slug, t.name, coalesce(m.role, $3) AS "role!"
-           FROM tenants t LEFT JOIN tenant_members m ON m.tenant_id = t.id AND m.user_id = $2
-           WHERE t.slug = $1 AND (m.user_id IS NOT NULL OR $4)"#,
-        slug,
-        user.user_id,
-        crate::tenants::role::PLATFORM_ADMIN_ROLE,
-        user.is_platform_admin
-    )
-    .fetch_optional(&state.db)
-    .await?)
+    let visitor = Visitor {
+        user_id: user.user_id,
+        is_platform_admin: user.is_platform_admin,
+        tenant_limit: None,
+    };
+    let mut conn = state.db.acquire().await?;
+    Ok(access::access(&mut conn, slug, visitor)
+        .await?
+        .map(|a| TenantChoice {
+            id: a.tenant.id,
+            slug: a.tenant.slug.to_string(),
+            name: a.tenant.name.clone(),
+            role: a.role_label().to_owned(),
+        }))
 }
 
 /// The tenant the user works in: the one the session remembers if still accessible, else the first they

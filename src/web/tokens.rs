@@ -15,9 +15,10 @@ use http::{StatusCode, header};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::accounts::service;
 use crate::accounts::tokens::{self, NewToken, TokenRow};
 use crate::auth::CurrentUser;
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::web::flash::{self, FlashKind};
@@ -195,9 +196,8 @@ async fn create_token(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let actor = crate::audit::Actor::user(user.user_id, &user.email);
-    let mut tx = state.db.begin().await?;
-    let (row, secret) = tokens::create(&mut tx, user.user_id, &actor, &meta, &new).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    let (row, secret) =
+        service::issue_token(&state.db, &actor, &meta, user.user_id, &new, None).await?;
     let fresh = TokenForm {
         expires_in_days: tokens::DEFAULT_TTL_DAYS.to_string(),
         ..TokenForm::default()
@@ -222,10 +222,9 @@ async fn revoke_token(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let actor = crate::audit::Actor::user(user.user_id, &user.email);
-    let mut tx = state.db.begin().await?;
-    let row = tokens::revoke(&mut tx, user.user_id, id, None, &actor, &meta).await?;
-    tx.commit().await.map_err(AppError::from)?;
-    state.api_tokens.forget(id);
+    let cache = &state.api_tokens;
+    let row =
+        service::revoke_token(&state.db, cache, &actor, &meta, user.user_id, id, None).await?;
     Ok(flash::redirect(
         "/account/tokens",
         FlashKind::Success,

@@ -94,7 +94,7 @@ async fn clusters_come_back_when_kubernetes_restarts_empty(pool: PgPool) {
 
 #[sqlx::test]
 async fn a_stale_watch_cache_hides_the_loss_until_the_relist(pool: PgPool) {
-    // The periodic resync runs once at start-up, then not for an hour: this test drives it by hand.
+    // The lifecycle harness runs no periodic resync: this test drives it by hand.
     let env = Env::new(pool).await;
     assert_succeeded(&env.wait(&env.create("gamma", "three-nodes").await).await);
     env.sim.restart_empty();
@@ -294,11 +294,10 @@ async fn a_restarted_portal_recreates_its_simulated_kubernetes_from_postgres(poo
     );
     let es: Api<DynamicObject> = Api::namespaced_with(sim.client(), "esaas-acme", &ar);
     assert!(es.get_opt("alpha").await.unwrap().is_none());
-    let state = AppState::with_kube(
-        harness::test_config(2),
-        env.pool.clone(),
-        KubeTarget::from_sim(sim.clone()),
-    );
+    // The new process runs the periodic resync: its first round, at start-up, restores the cluster.
+    let mut config = harness::test_config(2);
+    config.resync_interval = Duration::from_secs(3600);
+    let state = AppState::with_kube(config, env.pool.clone(), KubeTarget::from_sim(sim.clone()));
     let shutdown = CancellationToken::new();
     esaas::operations::spawn_background(&state, shutdown.clone());
     let started = Instant::now();

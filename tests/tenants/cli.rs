@@ -145,15 +145,13 @@ async fn reset_password_revokes_sessions_and_api_tokens(pool: PgPool) {
     };
     assert_eq!(api_get(token.clone()).await, 200);
 
-    let mut conn = pool.acquire().await.unwrap();
     let (user, revoked) = admin::reset_password(
-        &mut conn,
+        &pool,
         "ann@example.com",
         SecretString::from("another horse battery staple".to_owned()),
     )
     .await
     .unwrap();
-    drop(conn);
     assert_eq!(user.id, ann);
     assert_eq!(revoked, 1);
     // The serving portal caches a token for at most CACHE_TTL: the revocation holds once that has passed.

@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::tenants::quota::{self, LimitsInput, QuotaDimension, parse_limits_from};
-use crate::tenants::{Tenant, TenantName, repo};
+use crate::tenants::{Tenant, TenantName, repo, service};
 use crate::web::flash::{self, FlashKind};
 use crate::web::form::Form;
 use crate::web::layout::Layout;
@@ -159,9 +159,11 @@ async fn save_quota(
         }
     };
     let actor = Actor::user(user.user_id, &user.email);
-    let mut tx = state.db.begin().await?;
-    let change = repo::set_quota(&mut tx, &actor, &meta, tenant.id, limits).await?;
-    tx.commit().await?;
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    let change = service::set_quota(&state.db, by, tenant.id, limits).await?;
     let url = format!("/admin/tenants/{slug}/quota");
     if change.over_limit.is_empty() {
         return Ok(flash::redirect(&url, FlashKind::Success, "Quota saved."));
@@ -206,9 +208,11 @@ async fn rename(
         }
     };
     let actor = Actor::user(user.user_id, &user.email);
-    let mut tx = state.db.begin().await?;
-    repo::update_name(&mut tx, &actor, &meta, tenant.id, &name).await?;
-    tx.commit().await?;
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    service::rename(&state.db, by, tenant.id, &name).await?;
     Ok(flash::redirect(
         &format!("/admin/tenants/{slug}/quota"),
         FlashKind::Success,

@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
 use crate::tenants::quota::{DEFAULT_LIMITS, units};
-use crate::tenants::{Role, TenantName, TenantSlug, members, repo};
+use crate::tenants::{TenantName, TenantSlug, repo, service};
 use crate::web::flash::{self, FlashKind};
 use crate::web::form::Form;
 use crate::web::layout::Layout;
@@ -186,37 +186,18 @@ async fn create(
         return new_form(&state, &user, form, errors).await;
     }
     let actor = Actor::user(user.user_id, &user.email);
-    let mut tx = state.db.begin().await?;
-    let result = async {
-        let tenant = repo::create(&mut tx, &actor, &meta, &slug, &name, DEFAULT_LIMITS).await?;
-        if !owner.is_empty() {
-            members::add_as_platform(
-                &mut tx,
-                &actor,
-                &meta,
-                &tenant,
-                "owner_email",
-                owner,
-                Role::Owner,
-            )
-            .await?;
-        }
-        Ok::<_, AppError>(tenant)
-    }
-    .await;
-    match result {
-        Ok(tenant) => {
-            tx.commit().await?;
-            Ok(flash::redirect(
-                "/admin/tenants",
-                FlashKind::Success,
-                format!("Tenant {} ({}) created.", tenant.name, tenant.slug),
-            ))
-        }
-        Err(AppError::Validation(errors)) => {
-            drop(tx);
-            new_form(&state, &user, form, errors).await
-        }
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    let owner = (!owner.is_empty()).then_some(owner);
+    match service::create(&state.db, by, &slug, &name, DEFAULT_LIMITS, owner).await {
+        Ok(tenant) => Ok(flash::redirect(
+            "/admin/tenants",
+            FlashKind::Success,
+            format!("Tenant {} ({}) created.", tenant.name, tenant.slug),
+        )),
+        Err(AppError::Validation(errors)) => new_form(&state, &user, form, errors).await,
         Err(e) => Err(e),
     }
 }

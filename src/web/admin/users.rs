@@ -15,12 +15,11 @@ use axum::routing::{get, post};
 use http::StatusCode;
 use secrecy::SecretString;
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::accounts::email::Email;
-use crate::accounts::users;
-use crate::audit::{self, Actor, AuditEntry};
+use crate::accounts::{service, users};
+use crate::audit::Actor;
 use crate::auth::{CurrentUser, PlatformAdmin, password};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
@@ -158,35 +157,22 @@ async fn create_user(
     };
     let is_admin = form.platform_admin.is_some();
     let actor = Actor::user(me.user_id, &me.email);
-    let mut tx = state.db.begin().await?;
     let pw = SecretString::from(form.password.clone());
-    let created = match users::create(&mut tx, &email, &display_name, pw, is_admin).await {
+    let created = match service::create_user(
+        &state.db,
+        &actor,
+        &meta,
+        &email,
+        &display_name,
+        pw,
+        is_admin,
+    )
+    .await
+    {
         Ok(u) => u,
-        Err(AppError::Validation(errors)) => {
-            drop(tx);
-            return render(&state, &me, form, errors).await;
-        }
+        Err(AppError::Validation(errors)) => return render(&state, &me, form, errors).await,
         Err(e) => return Err(e),
     };
-    audit::record(
-        &mut tx,
-        AuditEntry {
-            actor: &actor,
-            tenant_id: None,
-            action: "user.create",
-            target_kind: "user",
-            target: &created.email,
-            outcome: "ok",
-            before: None,
-            after: Some(json!({
-                "id": created.id, "email": created.email, "display_name": created.display_name,
-                "is_platform_admin": created.is_platform_admin,
-            })),
-            meta: &meta,
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(flash::redirect(
         USERS_URL,
         FlashKind::Success,
@@ -209,12 +195,8 @@ async fn set_disabled(
         ));
     }
     let actor = Actor::user(me.user_id, &me.email);
-    let mut tx = state.db.begin().await?;
-    let user = users::change_disabled(&mut tx, &actor, meta, id, disabled).await?;
-    tx.commit().await?;
-    if disabled {
-        state.api_tokens.forget_user(id);
-    }
+    let cache = &state.api_tokens;
+    let user = service::set_disabled(&state.db, cache, &actor, meta, id, disabled).await?;
     let what = if disabled {
         "disabled; their sessions were ended"
     } else {

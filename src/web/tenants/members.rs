@@ -23,7 +23,7 @@ use crate::auth::TenantAccess;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;
-use crate::tenants::{Role, members};
+use crate::tenants::{Role, members, service};
 use crate::web::flash::{self, FlashKind};
 use crate::web::form::Form;
 use crate::web::layout::Layout;
@@ -182,29 +182,18 @@ async fn add_member(
             return rerender(&state, &access, form, errors).await;
         }
     };
-    let mut tx = state.db.begin().await?;
-    match members::add(
-        &mut tx,
-        &access.actor(),
-        &meta,
-        &access.tenant,
-        &form.email,
-        role,
-    )
-    .await
-    {
-        Ok(member) => {
-            tx.commit().await?;
-            Ok(flash::redirect(
-                &members_url(&access),
-                FlashKind::Success,
-                format!("Added {} as {}.", member.email, member.role),
-            ))
-        }
-        Err(AppError::Validation(errors)) => {
-            drop(tx);
-            rerender(&state, &access, form, errors).await
-        }
+    let actor = access.actor();
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    match service::add_member(&state.db, by, &access.tenant, &form.email, role).await {
+        Ok(member) => Ok(flash::redirect(
+            &members_url(&access),
+            FlashKind::Success,
+            format!("Added {} as {}.", member.email, member.role),
+        )),
+        Err(AppError::Validation(errors)) => rerender(&state, &access, form, errors).await,
         Err(e) => Err(e),
     }
 }
@@ -249,19 +238,12 @@ async fn change_role(
 ) -> AppResult<Response> {
     access.require(access.members_role().can_manage_members(), MANAGE_DENIED)?;
     let role = Role::parse(&form.role).map_err(AppError::BadRequest)?;
-    let mut tx = state.db.begin().await?;
-    let result = members::change_role(
-        &mut tx,
-        &access.actor(),
-        &meta,
-        &access.tenant,
-        user_id,
-        role,
-    )
-    .await;
-    if result.is_ok() {
-        tx.commit().await?;
-    }
+    let actor = access.actor();
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    let result = service::change_role(&state.db, by, &access.tenant, user_id, role).await;
     conflict_to_flash(&access, result, format!("Role changed to {role}."))
 }
 
@@ -327,11 +309,12 @@ async fn remove_member(
     Path((_, user_id)): Path<(String, Uuid)>,
 ) -> AppResult<Response> {
     access.require(access.members_role().can_manage_members(), MANAGE_DENIED)?;
-    let mut tx = state.db.begin().await?;
-    let result = members::remove(&mut tx, &access.actor(), &meta, &access.tenant, user_id).await;
-    if result.is_ok() {
-        tx.commit().await?;
-    }
+    let actor = access.actor();
+    let by = service::By {
+        actor: &actor,
+        meta: &meta,
+    };
+    let result = service::remove_member(&state.db, by, &access.tenant, user_id).await;
     let removed_self = result.is_ok() && user_id == access.user.user_id;
     if removed_self {
         // The caller left the tenant: its pages are now 404 for them.
