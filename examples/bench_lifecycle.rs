@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use esaas::audit::Actor;
 use esaas::clusters::service::{self, Caller, CreateRequest};
 use esaas::config::Config;
+use esaas::controller::resync;
 use esaas::k8s::sim::{Sim, SimOptions};
 use esaas::k8s::target::KubeTarget;
-use esaas::operations::resync;
 use esaas::request_meta::RequestMeta;
 use esaas::state::AppState;
 use esaas::tenants::role::Role;
@@ -134,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
     config.reconciler_workers = 4;
     let state = AppState::with_kube(config, pool.clone(), KubeTarget::from_sim(sim.clone()));
     let shutdown = CancellationToken::new();
-    esaas::operations::spawn_background(&state, shutdown.clone());
+    esaas::controller::spawn_background(&state, shutdown.clone());
     let tenant_id = tenant(&pool, "bench", true).await?;
     let caller = Caller {
         tenant_id,
@@ -221,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
         "\n{n_clusters} clusters in {n_tenants} tenants inserted in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    esaas::operations::spawn_background(&state, shutdown.clone());
+    esaas::controller::spawn_background(&state, shutdown.clone());
     while !state.cache.is_synced() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -1,7 +1,10 @@
 //! The import rules of `ARCHITECTURE.md`, checked on the source: the adapters (`web`, `api`, `cli`) sit on
-//! top, so nothing else names them, and the two HTTP adapters do not name each other. Reads every `.rs` file
+//! top, so nothing else names them, and the two HTTP adapters do not name each other; no two rooms import
+//! each other, directly or around a cycle; no adapter begins a transaction; no engine word appears above the
+//! engine seam. Reads every `.rs` file
 //! under `src/`, ignoring comments and `#[cfg(test)]` parts, and fails with each offending file and line.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The adapters: only `lib.rs`, `main.rs` and the adapters themselves may import them.
@@ -109,8 +112,136 @@ fn the_scanner_sees_imports_and_skips_comments_and_tests() {
     );
 }
 
-/// Words that belong to one engine (ECK's names, kinds and status fields). `operations/` and `clusters/`
-/// reach engines only through `k8s::engine`, so none of them appears there, in code, comments or tests.
+/// Room -> the rooms it imports (names under `crate::` that are not rooms, such as `crate::MAX_BODY_BYTES`
+/// of `lib.rs`, the composition root, are left out).
+fn room_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let is_room = |name: &str| src.join(name).is_dir() || src.join(format!("{name}.rs")).is_file();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let from = room(&src, file);
+        if matches!(from.as_str(), "lib" | "main" | "import_rules") {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("readable");
+        let targets = graph.entry(from.clone()).or_default();
+        for (_, to) in imports(&text) {
+            if to != from && is_room(&to) {
+                targets.insert(to);
+            }
+        }
+    }
+    graph
+}
+
+/// One import cycle between rooms (`a -> b -> ... -> a`), if there is any.
+fn a_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        room: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|r| r == room) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(room.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(room) {
+            return None;
+        }
+        path.push(room.to_owned());
+        for next in graph.get(room).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(room.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|room| visit(room, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_import_cycle_between_rooms() {
+    let graph = room_graph();
+    assert!(graph.contains_key("clusters") && graph["web"].contains("clusters"));
+    if let Some(cycle) = a_cycle(&graph) {
+        panic!(
+            "the rooms import each other in a cycle (see ARCHITECTURE.md): {}",
+            cycle.join(" -> ")
+        );
+    }
+}
+
+#[test]
+fn the_cycle_finder_finds_cycles() {
+    let graph = |edges: &[(&str, &str)]| {
+        let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (a, b) in edges {
+            g.entry((*a).to_owned())
+                .or_default()
+                .insert((*b).to_owned());
+        }
+        g
+    };
+    assert_eq!(a_cycle(&graph(&[("a", "b"), ("b", "c"), ("a", "c")])), None);
+    assert_eq!(
+        a_cycle(&graph(&[("a", "b"), ("b", "c"), ("c", "b")])),
+        Some(vec!["b".to_owned(), "c".to_owned(), "b".to_owned()])
+    );
+}
+
+/// `file:line` for each transaction an adapter begins itself (`.begin()`, `Connection::begin`) outside
+/// comments and tests: changes go through the domain rooms' services, which own their transactions.
+fn transactions_begun_by_adapters() -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    for adapter in ADAPTERS {
+        let mut files = Vec::new();
+        rust_files(&src.join(adapter), &mut files);
+        files.sort();
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("readable");
+            for (n, line) in text.lines().enumerate() {
+                if line.trim_start().starts_with("#[cfg(test)]") {
+                    break;
+                }
+                let code = line.split("//").next().unwrap_or("");
+                if code.contains(".begin()") || code.contains("Connection::begin") {
+                    out.push(format!(
+                        "{}:{}",
+                        file.strip_prefix(&src).unwrap().display(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_adapter_begins_a_transaction() {
+    let found = transactions_begun_by_adapters();
+    assert!(
+        found.is_empty(),
+        "adapters that begin transactions (call a service instead, see ARCHITECTURE.md):\n{}",
+        found.join("\n")
+    );
+}
+
+/// The rooms above the engine seam: they reach engines only through `k8s::engine`.
+const ENGINE_FREE_ROOMS: [&str; 4] = ["operations", "controller", "clusters", "spec"];
+
+/// Words that belong to one engine (ECK's names, kinds and status fields). None of them appears in the
+/// [`ENGINE_FREE_ROOMS`], in code, comments or tests.
 const ENGINE_WORDS: [&str; 7] = [
     "eck",
     "k8s.elastic.co",
@@ -125,9 +256,16 @@ const ENGINE_WORDS: [&str; 7] = [
 fn engine_words_above_the_seam() -> Vec<String> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut out = Vec::new();
-    for room in ["operations", "clusters"] {
+    for room in ENGINE_FREE_ROOMS {
         let mut files = Vec::new();
-        rust_files(&src.join(room), &mut files);
+        let dir = src.join(room);
+        if dir.is_dir() {
+            rust_files(&dir, &mut files);
+        }
+        let file = src.join(format!("{room}.rs"));
+        if file.is_file() {
+            files.push(file);
+        }
         files.sort();
         for file in &files {
             let text = std::fs::read_to_string(file).expect("readable");
@@ -166,7 +304,7 @@ fn no_engine_word_above_the_seam() {
     let found = engine_words_above_the_seam();
     assert!(
         found.is_empty(),
-        "engine words in operations/ or clusters/ (use k8s::engine, see ARCHITECTURE.md):\n{}",
+        "engine words above the seam (use k8s::engine, see ARCHITECTURE.md):\n{}",
         found.join("\n")
     );
 }

@@ -8,15 +8,17 @@ pub mod auth;
 pub mod cli;
 pub mod clusters;
 pub mod config;
+pub mod controller;
 pub mod db;
 pub mod elasticsearch;
 pub mod error;
 pub mod k8s;
 pub mod metrics;
+pub mod middleware;
 pub mod monitoring;
 pub mod operations;
 pub mod request_meta;
-pub mod security;
+pub mod spec;
 pub mod state;
 pub mod telemetry;
 pub mod tenants;
@@ -29,7 +31,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::middleware;
 use http::{HeaderName, Request};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -68,41 +69,43 @@ pub fn build_app(state: AppState) -> Router {
                 .service(ServeDir::new(&state.config.static_dir)),
         )
         // Error pages of signed-in users get their navigation back (see web::error_page).
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             web::error_page::with_navigation,
         ))
         // CSRF innermost of the outer stack: it sees the body after the size limit, and its 403 pages get
         // the security headers and are counted by the metrics.
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             web::csrf::middleware,
         ))
-        .layer(middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             web::flash::middleware,
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track_http,
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::middleware::track_http,
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::security_headers,
+        .layer(axum::middleware::from_fn_with_state(
+            crate::middleware::Https(state.config.is_https()),
+            crate::middleware::security_headers,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         // The REST API below the HTML stack: own body limit (problem+json 413), metrics, security headers.
         .merge(api::router(&state))
         .layer(CatchPanicLayer::new())
         .layer(trace)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            request_meta::client_addr,
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(state.config.trusted_proxies.clone()),
+            crate::middleware::client_addr,
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         // Outermost: a client's own request id survives only when it is safe to log and audit.
-        .layer(middleware::from_fn(request_meta::replace_unsafe_request_id))
+        .layer(axum::middleware::from_fn(
+            crate::middleware::replace_unsafe_request_id,
+        ))
         .with_state(state)
 }
 

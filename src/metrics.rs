@@ -9,10 +9,7 @@
 //! metrics name routes, pool sizes and traffic, which are nobody else's business).
 
 use std::sync::Mutex;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
@@ -22,11 +19,11 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
 use crate::error::AppError;
-use crate::state::AppState;
 
 /// The `method` label: the standard methods by name, every other method string as `OTHER`.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
@@ -191,34 +188,6 @@ impl Metrics {
     }
 }
 
-/// Middleware recording every request's route, status and latency.
-pub async fn track_http(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = MethodLabel::from(req.method());
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED_ROUTE, |p| p.as_str())
-        .to_owned();
-    let response = next.run(req).await;
-    let status = response.status().as_u16();
-    state
-        .metrics
-        .http_requests
-        .get_or_create(&HttpLabels {
-            method,
-            route: route.clone(),
-            status,
-        })
-        .inc();
-    state
-        .metrics
-        .http_duration
-        .get_or_create(&RouteLabels { method, route })
-        .observe(started.elapsed().as_secs_f64());
-    response
-}
-
 /// Whether `headers` carry `Authorization: Bearer <expected>` (compared in constant time).
 fn presents_token(headers: &http::HeaderMap, expected: &str) -> bool {
     let Some(presented) = headers
@@ -233,13 +202,18 @@ fn presents_token(headers: &http::HeaderMap, expected: &str) -> bool {
     !expected.is_empty() && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
 }
 
-/// `GET /metrics`: Prometheus text format, for a scraper with `ESAAS_METRICS_TOKEN` (404 when it is not set,
-/// 401 without the right token).
-pub async fn metrics_handler(State(state): State<AppState>, headers: http::HeaderMap) -> Response {
-    let Some(expected) = state.config.metrics_token.as_ref() else {
+/// `GET /metrics`: Prometheus text format, for a scraper with `ESAAS_METRICS_TOKEN` (`expected`; 404 when it
+/// is not set, 401 without the right token). The pool's size is read at each scrape.
+pub fn scrape(
+    metrics: &Metrics,
+    expected: Option<&SecretString>,
+    headers: &http::HeaderMap,
+    db: &PgPool,
+) -> Response {
+    let Some(expected) = expected else {
         return AppError::NotFound.into_response();
     };
-    if !presents_token(&headers, expected.expose_secret()) {
+    if !presents_token(headers, expected.expose_secret()) {
         return (
             http::StatusCode::UNAUTHORIZED,
             [(http::header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
@@ -247,17 +221,16 @@ pub async fn metrics_handler(State(state): State<AppState>, headers: http::Heade
         )
             .into_response();
     }
-    state.metrics.db_pool_size.set(i64::from(state.db.size()));
-    state
-        .metrics
+    metrics.db_pool_size.set(i64::from(db.size()));
+    metrics
         .db_pool_idle
-        .set(i64::try_from(state.db.num_idle()).unwrap_or(i64::MAX));
+        .set(i64::try_from(db.num_idle()).unwrap_or(i64::MAX));
     (
         [(
             http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.encode(),
+        metrics.encode(),
     )
         .into_response()
 }

@@ -9,19 +9,15 @@
 //!
 //! A client may send its own `x-request-id` (to correlate its logs with ours), but only a safe one: at most
 //! [`MAX_REQUEST_ID_LEN`] characters of `A-Z a-z 0-9 - _ . :`. Anything else (too long, other characters,
-//! several headers) is dropped by [`replace_unsafe_request_id`] before the request-id layer runs, which then
+//! several headers) is dropped by [`crate::middleware::replace_unsafe_request_id`] before the request-id layer runs, which then
 //! assigns a fresh UUID, so audit rows and log lines only ever carry a safe id.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use http::HeaderMap;
 use http::request::Parts;
-
-use crate::state::AppState;
 
 /// Longest `x-request-id` a client may choose.
 pub const MAX_REQUEST_ID_LEN: usize = 64;
@@ -36,22 +32,6 @@ pub fn is_safe_request_id(id: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
 }
 
-/// Middleware, outside the request-id layer: drop a client's `x-request-id` unless it is one safe value, so
-/// that the layer assigns a fresh one.
-pub async fn replace_unsafe_request_id(mut req: Request, next: Next) -> Response {
-    let headers = req.headers().get_all("x-request-id");
-    let mut values = headers.iter();
-    let keep = match (values.next(), values.next()) {
-        (None, _) => true,
-        (Some(v), None) => is_safe_request_id(v.as_bytes()),
-        (Some(_), Some(_)) => false,
-    };
-    if !keep {
-        req.headers_mut().remove("x-request-id");
-    }
-    next.run(req).await
-}
-
 /// The request id and source address of the current request.
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
@@ -61,9 +41,9 @@ pub struct RequestMeta {
     pub source_addr: Option<String>,
 }
 
-/// The client address worked out by [`client_addr`], kept in the request's extensions.
+/// The client address worked out by [`crate::middleware::client_addr`], kept in the request's extensions.
 #[derive(Debug, Clone, Copy)]
-struct ClientAddr(IpAddr);
+pub(crate) struct ClientAddr(pub(crate) IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
     type Rejection = Infallible;
@@ -178,19 +158,6 @@ fn prefix_eq(a: &[u8], b: &[u8], bits: u8) -> bool {
         let mask = 0xffu8 << (8 - rest);
         a[whole] & mask == b[whole] & mask
     }
-}
-
-/// Middleware: work out the client address once per request (see the module documentation).
-pub async fn client_addr(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    if let Some(peer) = peer {
-        let client = state.config.trusted_proxies.client(peer, req.headers());
-        req.extensions_mut().insert(ClientAddr(client));
-    }
-    next.run(req).await
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub struct AppInner {
     /// The Postgres pool (source of truth for desired state, operations, audit).
     pub db: PgPool,
     /// Prometheus metrics registry and the instruments handlers record into.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// Woken after a request commits a new operation, so the reconciler picks it up at once.
     pub reconciler_wake: Arc<Notify>,
     /// The Kubernetes the portal drives (real or simulated).
@@ -56,7 +56,7 @@ impl AppState {
             es,
             config,
             db,
-            metrics: Metrics::new(),
+            metrics: Arc::new(Metrics::new()),
             reconciler_wake: Arc::new(Notify::new()),
             kube,
             cache: ObjectCache::default(),

@@ -3,6 +3,7 @@
 //! cache kept in step). Sessions and the HTTP side of logging in live in `crate::auth`.
 
 pub mod email;
+pub mod password;
 pub mod service;
 pub mod token_cache;
 pub mod tokens;

@@ -1,5 +1,6 @@
-//! API tokens: generation, hashing, the `api_tokens` rows and their audit rows. Used by the API's `/tokens`
-//! routes, the account page (`/account/tokens`) and `esaas admin create-token`.
+//! API tokens: generation, hashing, the `api_tokens` rows and their audit rows. Used (through
+//! [`super::service`]) by the API's `/tokens` routes, the account page (`/account/tokens`) and
+//! `esaas admin create-token`.
 //!
 //! A token is `esaas_` followed by 43 base62 characters (256 random bits from the OS-seeded CSPRNG). It is
 //! shown once; only the SHA-256 of the whole string is stored (a fast hash is right for a secret with that
@@ -237,60 +238,6 @@ pub async fn create_capped(
     )
     .await?;
     Ok((row, secret))
-}
-
-/// `esaas admin create-token`: create a token for the user with `email` (limited to the tenant with slug
-/// `tenant`, which the user must be a member of unless they are a platform admin) and return the secret.
-/// The audit row names the actor `cli`.
-pub async fn create_for_cli(
-    conn: &mut PgConnection,
-    email: &str,
-    name: &str,
-    tenant: Option<&str>,
-    read_only: bool,
-    expires_in_days: i64,
-) -> anyhow::Result<String> {
-    let user = crate::accounts::users::by_email(conn, email)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
-    if user.disabled_at.is_some() {
-        anyhow::bail!("the account {email} is disabled");
-    }
-    let tenant_id = match tenant {
-        None => None,
-        Some(slug) => {
-            let t = crate::tenants::repo::by_slug(conn, slug)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
-            let member = crate::tenants::members::role_of(conn, t.id, user.id)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .is_some();
-            if !member && !user.is_platform_admin {
-                anyhow::bail!("{email} is not a member of {slug}");
-            }
-            Some(t.id)
-        }
-    };
-    let actor = Actor {
-        user_id: None,
-        label: "cli".into(),
-    };
-    let new = NewToken {
-        name: name.to_owned(),
-        tenant_id,
-        read_only,
-        expires_in_days,
-    };
-    let (_, secret) = create(conn, user.id, &actor, &RequestMeta::default(), &new)
-        .await
-        .map_err(|e| match e {
-            AppError::Validation(fields) => anyhow::anyhow!("token refused: {fields}"),
-            other => anyhow::anyhow!("{other}"),
-        })?;
-    Ok(secret)
 }
 
 /// One token of a user.

@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use serde_json::json;
 
+use super::password;
 use crate::accounts::email::Email;
 use crate::audit::{self, Actor, AuditEntry};
-use crate::auth::password;
 use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
 use crate::request_meta::RequestMeta;
 

@@ -17,8 +17,8 @@ use super::error::{ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
 use super::views::OperationView;
 use crate::clusters::service;
-use crate::clusters::spec::SizeChange;
 use crate::request_meta::RequestMeta;
+use crate::spec::SizeChange;
 
 /// The action routes.
 pub fn router() -> OpenApiRouter<ApiState> {

@@ -30,13 +30,14 @@ use super::views::{
     PodView, SpecRequest,
 };
 use super::{cursor, reads};
+use crate::clusters::credentials;
 use crate::clusters::repo::{self, Cluster, ListFilter};
 use crate::clusters::service::{self, Caller, CreateRequest};
-use crate::clusters::{credentials, spec::SpecPatch};
 use crate::error::AppError;
 use crate::k8s::expose::Exposure;
 use crate::operations::repo::Operation;
 use crate::request_meta::RequestMeta;
+use crate::spec::SpecPatch;
 
 /// The cluster routes.
 pub fn router() -> OpenApiRouter<ApiState> {

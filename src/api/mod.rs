@@ -112,12 +112,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .layer(middleware::from_fn(problems))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::security::security_headers,
+            crate::middleware::Https(state.config.is_https()),
+            crate::middleware::security_headers,
         ))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::metrics::track_http,
+            state.metrics.clone(),
+            crate::middleware::track_http,
         ))
         .with_state(api)
 }

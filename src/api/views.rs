@@ -11,13 +11,13 @@ use uuid::Uuid;
 
 use crate::clusters::endpoints::Endpoint;
 use crate::clusters::repo::{Cluster, PodRow};
-use crate::clusters::spec::{
-    ClusterSpec, ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput,
-};
 use crate::clusters::state::StateKind;
 use crate::k8s::expose::Exposure;
 use crate::operations::model::{OperationKind, OperationState};
 use crate::operations::repo::Operation;
+use crate::spec::{
+    ClusterSpec, ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput,
+};
 use crate::tenants::Role;
 use crate::tenants::quota::Resources;
 

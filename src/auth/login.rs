@@ -17,9 +17,10 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::CurrentUser;
 use super::session::{self, NewSession};
 use super::throttle::{self, Rule, Throttled};
-use super::{CurrentUser, password};
+use crate::accounts::password;
 use crate::accounts::users;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::config::Config;

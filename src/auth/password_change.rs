@@ -10,9 +10,10 @@ use secrecy::SecretString;
 use serde_json::json;
 use sqlx::PgPool;
 
+use super::CurrentUser;
 use super::session::{self, NewSession};
 use super::throttle::{self, Throttled};
-use super::{CurrentUser, password};
+use crate::accounts::password;
 use crate::accounts::token_cache::TokenCache;
 use crate::accounts::{tokens, users};
 use crate::audit::{self, Actor, AuditEntry};

@@ -9,10 +9,11 @@ use clap::Subcommand;
 use secrecy::SecretString;
 
 use crate::accounts::email::Email;
+use crate::accounts::password;
 use crate::accounts::token_cache::TokenCache;
+use crate::accounts::tokens::NewToken;
 use crate::accounts::{service, users};
 use crate::audit::Actor;
-use crate::auth::password;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::request_meta::RequestMeta;
@@ -191,8 +192,8 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             read_only,
             expires_in_days,
         } => {
-            let token = crate::accounts::tokens::create_for_cli(
-                &mut conn,
+            let token = create_token(
+                &pool,
                 &email,
                 &name,
                 tenant.as_deref(),
@@ -208,6 +209,63 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         } => bootstrap(&mut conn, &config, &email, &password_file).await?,
     }
     Ok(())
+}
+
+/// `esaas admin create-token`: create a token for the user with `email` (limited to the tenant with slug
+/// `tenant`, which the user must be a member of unless they are a platform admin) and return the secret.
+/// The audit row names the actor `cli`.
+pub async fn create_token(
+    db: &sqlx::PgPool,
+    email: &str,
+    name: &str,
+    tenant: Option<&str>,
+    read_only: bool,
+    expires_in_days: i64,
+) -> anyhow::Result<String> {
+    let mut conn = db.acquire().await?;
+    let conn = &mut *conn;
+    let user = crate::accounts::users::by_email(conn, email)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+    if user.disabled_at.is_some() {
+        anyhow::bail!("the account {email} is disabled");
+    }
+    let tenant_id = match tenant {
+        None => None,
+        Some(slug) => {
+            let t = crate::tenants::repo::by_slug(conn, slug)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
+            let member = crate::tenants::members::role_of(conn, t.id, user.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .is_some();
+            if !member && !user.is_platform_admin {
+                anyhow::bail!("{email} is not a member of {slug}");
+            }
+            Some(t.id)
+        }
+    };
+    let actor = Actor {
+        user_id: None,
+        label: "cli".into(),
+    };
+    let new = NewToken {
+        name: name.to_owned(),
+        tenant_id,
+        read_only,
+        expires_in_days,
+    };
+    let meta = RequestMeta::default();
+    let (_, secret) = service::issue_token(db, &actor, &meta, user.id, &new, None)
+        .await
+        .map_err(|e| match e {
+            AppError::Validation(fields) => anyhow::anyhow!("token refused: {fields}"),
+            other => anyhow::anyhow!("{other}"),
+        })?;
+    Ok(secret)
 }
 
 async fn user_by_email(conn: &mut sqlx::PgConnection, email: &str) -> anyhow::Result<users::User> {

@@ -2,6 +2,7 @@
 //! environment (see `.env.sample`).
 
 pub mod admin;
+mod kube_target;
 mod serve;
 
 use clap::{Parser, Subcommand};

@@ -7,22 +7,21 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::k8s::target::KubeTarget;
 use crate::state::AppState;
 
 /// Serve until a shutdown signal.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let pool = crate::db::connect_lazy(&config)?;
     crate::wait_and_migrate(&pool, Duration::from_secs(60)).await?;
-    crate::auth::password::warm_up();
-    let kube = KubeTarget::from_config(&config).await?;
+    crate::accounts::password::warm_up();
+    let kube = super::kube_target::kube_target(&config).await?;
     kube.check_eck_crds().await?;
     tracing::info!(kube_target = %kube.name, simulated = kube.is_simulated(), "Kubernetes target ready");
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "ESaaS Portal listening");
     let state = AppState::with_kube(config, pool, kube);
     let background = CancellationToken::new();
-    crate::operations::spawn_background(&state, background.clone());
+    crate::controller::spawn_background(&state, background.clone());
     crate::monitoring::inspector::spawn(&state, background.clone());
     crate::monitoring::notifications::worker::spawn_for(&state, background.clone())?;
     crate::auth::housekeeping::spawn(

@@ -6,7 +6,6 @@ pub mod presets;
 pub mod read;
 pub mod repo;
 pub mod service;
-pub mod spec;
 pub mod state;
 pub mod storage_classes;
 pub mod templates;

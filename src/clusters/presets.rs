@@ -4,7 +4,7 @@
 //! still carries numbers, and "Custom" is whatever else the user types. Presets outside the platform's size
 //! bounds are not offered.
 
-use crate::clusters::spec::SizeBounds;
+use crate::spec::SizeBounds;
 
 /// One preset size of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,9 +9,9 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::repo::{Cluster, LoadBalancerAddresses, ObservedStatus};
-use super::spec::ClusterSpec;
 use super::state::ActiveWork;
 use crate::error::AppResult;
+use crate::spec::ClusterSpec;
 use crate::tenants::quota::Resources;
 use crate::tenants::{Tenant, TenantSlug};
 

@@ -7,9 +7,9 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::clusters::spec::ClusterSpec;
 use crate::clusters::state::ActiveWork;
 use crate::error::{AppError, AppResult, FieldErrors, ResultExt};
+use crate::spec::ClusterSpec;
 use crate::tenants::quota::Resources;
 
 /// What the observer last saw of a cluster in Kubernetes.

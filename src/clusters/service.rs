@@ -19,14 +19,14 @@ use uuid::Uuid;
 
 use crate::audit::{self, Actor, AuditEntry};
 use crate::clusters::repo::{self, Cluster};
-use crate::clusters::spec::{
-    self, ClusterName, ClusterSpec, ClusterSpecInput, EsVersion, SizeChange, SpecPatch, SpecRules,
-};
 use crate::clusters::templates;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::operations::model::{OperationKind, OperationState};
 use crate::operations::repo::{self as ops, NewOperation, Operation};
 use crate::request_meta::RequestMeta;
+use crate::spec::{
+    self, ClusterName, ClusterSpec, ClusterSpecInput, EsVersion, SizeChange, SpecPatch, SpecRules,
+};
 use crate::state::AppState;
 use crate::tenants::quota;
 use crate::tenants::role::Role;

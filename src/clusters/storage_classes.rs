@@ -8,9 +8,9 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 
 use crate::audit::{self, Actor, AuditEntry};
-use crate::clusters::spec::{StorageClassName, StorageClassPolicy};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
+use crate::spec::{StorageClassName, StorageClassPolicy};
 
 /// One offered storage class.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::spec::{
+use crate::spec::{
     ClusterSpec, EsVersion, KibanaSpec, NodeAttributeKey, NodeAttributeValue, NodeRole,
     NodeSetName, NodeSetSpec, SpecRules,
 };
@@ -188,7 +188,7 @@ impl NodeSetBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clusters::spec::{ClusterSpecInput, validate};
+    use crate::spec::{ClusterSpecInput, validate};
     use crate::tenants::quota::Resources;
 
     #[test]

@@ -13,12 +13,12 @@ use uuid::Uuid;
 
 use super::client::{ClientOptions, Credentials, EsClient};
 use super::error::EsError;
-use super::portal_user::{self, PortalUserKey};
 use super::transport::Transport;
 use super::transport::dial::{PortForwardDialer, SharedDialer, TcpDialer};
 use super::transport::http::{HttpTransport, TlsSettings};
 use super::transport::sim::SimTransport;
 use crate::k8s::labels;
+use crate::k8s::portal_user::{self, PortalUserKey};
 use crate::k8s::target::KubeTarget;
 
 /// Elasticsearch's HTTP port.

@@ -9,7 +9,8 @@
 //! - [`transport`]: the last hop, chosen by where the portal runs ([`connect::Connector`]): in-process to
 //!   the simulated Elasticsearch, HTTPS to the cluster's `-es-http` Service (trusting ECK's CA), or a
 //!   port-forward through the Kubernetes API server from outside the cluster.
-//! - [`portal_user`]: the portal's own file-realm user (`esaas-portal`, role `esaas_portal`: read plus the replicas fix), never `elastic`.
+//! - the portal's own file-realm user (`esaas-portal`, role `esaas_portal`: read plus the replicas fix),
+//!   never `elastic`, is [`crate::k8s::portal_user`] (the engines provision it; the connector logs in as it).
 //!
 //! This module never writes Postgres and never decides anything: the inspector
 //! (`crate::monitoring::inspector`) polls with it, and audited service calls change things with it.
@@ -18,7 +19,6 @@ pub mod api;
 pub mod client;
 pub mod connect;
 pub mod error;
-pub mod portal_user;
 pub mod transport;
 
 pub use client::{Credentials, EsClient};

@@ -11,12 +11,12 @@ use kube::api::ApiResource;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::clusters::spec::ClusterSpec;
-use crate::elasticsearch::portal_user::PortalPassword;
 use crate::k8s::apply::{DesiredObject, ObjectKey};
 use crate::k8s::eck::{self, engine::Eck};
 use crate::k8s::expose::Exposure;
 use crate::k8s::labels;
+use crate::k8s::portal_user::PortalPassword;
+use crate::spec::ClusterSpec;
 use crate::tenants::quota::Resources;
 
 /// Identity of one cluster for planning.

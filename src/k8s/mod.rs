@@ -7,6 +7,7 @@ pub mod eck;
 pub mod engine;
 pub mod expose;
 pub mod labels;
+pub mod portal_user;
 pub mod sim;
 pub mod sim_kubeconfig;
 pub mod target;

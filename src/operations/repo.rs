@@ -343,7 +343,7 @@ pub async fn mark_failed(conn: &mut PgConnection, id: Uuid, error: &str) -> AppR
 
 /// Mark waiting operations that made no progress for `timeout` as stalled, and keep the reason of stalled ones
 /// current; returns how many became stalled. The reason names the first pod that is not ready, preferring one
-/// with a known problem (see [`crate::operations::pod_reason`]), e.g. "pod s1-es-default-0 cannot be
+/// with a known problem (see [`crate::controller::pod_reason`]), e.g. "pod s1-es-default-0 cannot be
 /// scheduled: 0/3 nodes are available: 3 Insufficient cpu".
 pub async fn mark_stalled(conn: &mut PgConnection, timeout: std::time::Duration) -> AppResult<u64> {
     let secs = timeout.as_secs_f64();

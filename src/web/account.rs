@@ -17,9 +17,10 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::accounts::password;
 use crate::accounts::tokens;
 use crate::auth::password_change::{self, PasswordChange, PasswordChangeRequest};
-use crate::auth::{CurrentUser, password, session};
+use crate::auth::{CurrentUser, session};
 use crate::error::{AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;

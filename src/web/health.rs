@@ -3,6 +3,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 
 use crate::state::AppState;
@@ -12,7 +13,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(crate::metrics::metrics_handler))
+        .route("/metrics", get(metrics))
+}
+
+/// `GET /metrics` (see [`crate::metrics::scrape`]).
+async fn metrics(State(state): State<AppState>, headers: http::HeaderMap) -> Response {
+    let token = state.config.metrics_token.as_ref();
+    crate::metrics::scrape(&state.metrics, token, &headers, &state.db)
 }
 
 async fn healthz() -> &'static str {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use esaas::clusters::repo;
-use esaas::clusters::spec::ClusterSpec;
+use esaas::spec::ClusterSpec;
 use esaas::tenants::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -537,9 +537,8 @@ async fn cli_tokens_work_and_are_audited(pool: PgPool) {
     let alice = api
         .user("alice@example.com", false, &[(t, Role::Member)])
         .await;
-    let mut conn = api.pool().acquire().await.unwrap();
-    let token = esaas::accounts::tokens::create_for_cli(
-        &mut conn,
+    let token = esaas::cli::admin::create_token(
+        api.pool(),
         "alice@example.com",
         "deploy",
         Some("acme"),
@@ -549,21 +548,14 @@ async fn cli_tokens_work_and_are_audited(pool: PgPool) {
     .await
     .unwrap();
     assert!(
-        esaas::accounts::tokens::create_for_cli(
-            &mut conn,
-            "nobody@example.com",
-            "x",
-            None,
-            false,
-            30
-        )
-        .await
-        .is_err()
+        esaas::cli::admin::create_token(api.pool(), "nobody@example.com", "x", None, false, 30)
+            .await
+            .is_err()
     );
     api.tenant("other").await;
     assert!(
-        esaas::accounts::tokens::create_for_cli(
-            &mut conn,
+        esaas::cli::admin::create_token(
+            api.pool(),
             "alice@example.com",
             "x",
             Some("other"),

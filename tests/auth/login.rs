@@ -82,7 +82,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 async fn unknown_email_and_wrong_password_take_similar_time(pool: PgPool) {
     let app = TestApp::spawn_with(pool, |c| c.login_max_failures = 1000).await;
     app.create_user("ann@example.com", PASSWORD, false).await;
-    esaas::auth::password::warm_up();
+    esaas::accounts::password::warm_up();
     // Warm connections and code paths.
     post_login(&app, "", "nobody@example.com", "wrong password!").await;
     post_login(&app, "", "ann@example.com", "wrong password!").await;

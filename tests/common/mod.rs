@@ -147,7 +147,7 @@ impl TestApp {
     ) -> (Self, tokio_util::sync::CancellationToken) {
         let app = Self::spawn_with(pool, tweak).await;
         let shutdown = tokio_util::sync::CancellationToken::new();
-        esaas::operations::spawn_background(&app.state, shutdown.clone());
+        esaas::controller::spawn_background(&app.state, shutdown.clone());
         (app, shutdown)
     }
 }

@@ -1,14 +1,14 @@
 //! The rendered clusters under test: every template, and each operation applied to a template.
 //! Shared by the snapshot tests and the CRD validation tests so both see exactly the same objects.
 
-use esaas::clusters::spec::SourceRange;
-use esaas::clusters::spec::{
-    ClusterSpec, ClusterSpecInput, EsVersion, NodeSetSize, SpecRules, apply_resize, apply_scale,
-    apply_upgrade, validate,
-};
 use esaas::clusters::templates::{self, Template};
 use esaas::k8s::eck::{RenderContext, RenderedCluster, render};
 use esaas::k8s::expose::{Exposure, IngressSettings, IngressTls};
+use esaas::spec::SourceRange;
+use esaas::spec::{
+    ClusterSpec, ClusterSpecInput, EsVersion, NodeSetSize, SpecRules, apply_resize, apply_scale,
+    apply_upgrade, validate,
+};
 use uuid::Uuid;
 
 /// A fixed cluster id so snapshots are stable.
@@ -23,7 +23,7 @@ pub fn context(restart_trigger: Option<&str>) -> RenderContext {
         cluster_name: "logs".to_owned(),
         cluster_id: cluster_id(),
         restart_trigger: restart_trigger.map(str::to_owned),
-        portal_user_password: esaas::elasticsearch::portal_user::PortalPassword::from_static(
+        portal_user_password: esaas::k8s::portal_user::PortalPassword::from_static(
             "test-portal-password",
         ),
         exposure: Default::default(),

@@ -1,10 +1,10 @@
 //! Snapshot tests: every template, every operation and the tenant objects, rendered and compared with the
 //! committed JSON in `tests/engine/snapshots/`.
 
-use esaas::clusters::spec::{ClusterSpecInput, SpecRules, validate};
 use esaas::clusters::templates;
 use esaas::k8s::eck::{RESTART_TRIGGER_ANNOTATION, render, render_tenant};
 use esaas::k8s::labels;
+use esaas::spec::{ClusterSpecInput, SpecRules, validate};
 use esaas::tenants::quota::Resources;
 
 use crate::cases;

@@ -50,7 +50,7 @@ impl Env {
         });
         let state = AppState::with_kube(config, pool.clone(), KubeTarget::from_sim(sim.clone()));
         let shutdown = CancellationToken::new();
-        esaas::operations::spawn_background(&state, shutdown.clone());
+        esaas::controller::spawn_background(&state, shutdown.clone());
         let tenant_id: Uuid = sqlx::query_scalar(
             "INSERT INTO tenants (slug, name, max_clusters, max_nodes, max_cpu_millis, max_memory_mib, \
              max_storage_gib) VALUES ('acme', 'Acme', 10, 40, 100000, 262144, 4000) RETURNING id",
@@ -101,7 +101,7 @@ impl Env {
             KubeTarget::from_sim(self.sim.clone()),
         );
         let shutdown = CancellationToken::new();
-        esaas::operations::spawn_background(&state, shutdown.clone());
+        esaas::controller::spawn_background(&state, shutdown.clone());
         (state, shutdown)
     }
 

@@ -13,11 +13,11 @@ use std::time::Duration;
 
 use esaas::clusters::repo;
 use esaas::clusters::service::{self, CreateRequest};
-use esaas::clusters::spec::NodeSetSize;
+use esaas::controller::resync;
 use esaas::error::AppError;
 use esaas::k8s::apply::FIELD_MANAGER;
 use esaas::operations::model::OperationState;
-use esaas::operations::resync;
+use esaas::spec::NodeSetSize;
 use harness::{Env, assert_succeeded, eventually};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
@@ -152,7 +152,7 @@ async fn resize_and_upgrade(pool: PgPool) {
     let env = Env::new(pool).await;
     // Start on 8.x so that an upgrade target exists.
     let template = esaas::clusters::templates::template("three-nodes").unwrap();
-    let mut input = esaas::clusters::spec::ClusterSpecInput::from_spec(&template.spec);
+    let mut input = esaas::spec::ClusterSpecInput::from_spec(&template.spec);
     input.version = "8.19.7".into();
     let (_, op) = service::create(
         &env.state,
@@ -224,7 +224,7 @@ async fn resize_and_upgrade(pool: PgPool) {
     let to = rules
         .allowed_versions
         .iter()
-        .filter(|v| **v > from && esaas::clusters::spec::is_upgrade_allowed(&from, v))
+        .filter(|v| **v > from && esaas::spec::is_upgrade_allowed(&from, v))
         .max()
         .copied()
         .expect("an allowed upgrade target");
@@ -539,7 +539,7 @@ async fn killed_portal_resumes_without_duplicates(pool: PgPool) {
         .unwrap();
     let pass = {
         let state = env.state.clone();
-        tokio::spawn(async move { esaas::operations::reconciler::run_once(&state).await })
+        tokio::spawn(async move { esaas::controller::reconciler::run_once(&state).await })
     };
     let blocked_pid = eventually(Duration::from_secs(15), || async {
         sqlx::query_scalar::<_, i32>(

@@ -6,12 +6,12 @@
 use std::time::{Duration, Instant};
 
 use esaas::clusters::service::{self, CreateRequest};
-use esaas::clusters::spec::ClusterSpecInput;
+use esaas::controller::resync;
 use esaas::k8s::apply::ObjectKey;
 use esaas::k8s::sim::{Sim, SimNodes, SimOptions};
 use esaas::k8s::target::KubeTarget;
 use esaas::operations::repo as ops;
-use esaas::operations::resync;
+use esaas::spec::ClusterSpecInput;
 use esaas::state::AppState;
 use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -299,7 +299,7 @@ async fn a_restarted_portal_recreates_its_simulated_kubernetes_from_postgres(poo
     config.resync_interval = Duration::from_secs(3600);
     let state = AppState::with_kube(config, env.pool.clone(), KubeTarget::from_sim(sim.clone()));
     let shutdown = CancellationToken::new();
-    esaas::operations::spawn_background(&state, shutdown.clone());
+    esaas::controller::spawn_background(&state, shutdown.clone());
     let started = Instant::now();
     let back = eventually(Duration::from_secs(20), || async {
         let namespaces: Api<Namespace> = Api::all(sim.client());

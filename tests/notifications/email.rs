@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use esaas::monitoring::notifications::settings::{SmtpSettings, SmtpTls};
+use esaas::config::notifications::{SmtpSettings, SmtpTls};
 use esaas::monitoring::notifications::{AlertState, ChannelInput};
 use sqlx::PgPool;
 

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use esaas::config::notifications::{SmtpSettings, SmtpTls};
 use esaas::monitoring::notifications::AlertState;
-use esaas::monitoring::notifications::settings::{SmtpSettings, SmtpTls};
 use secrecy::SecretString;
 use sqlx::PgPool;
 

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 use esaas::audit::Actor;
 use esaas::clusters::service::Caller;
 use esaas::config::Config;
+use esaas::config::notifications as settings;
 use esaas::monitoring::notifications::{
-    AlertState, Channel, ChannelInput, ChannelService, Notification, Outbox, settings, worker,
+    AlertState, Channel, ChannelInput, ChannelService, Notification, Outbox, worker,
 };
 use esaas::request_meta::RequestMeta;
 use esaas::tenants::{Role, Tenant, TenantName, TenantSlug, repo};

@@ -23,7 +23,7 @@ fn rendered_ingress() -> Ingress {
         cluster_name: "logs".into(),
         cluster_id: uuid::Uuid::nil(),
         restart_trigger: None,
-        portal_user_password: esaas::elasticsearch::portal_user::PortalPassword::from_static("pw"),
+        portal_user_password: esaas::k8s::portal_user::PortalPassword::from_static("pw"),
         exposure: esaas::k8s::expose::Exposure::Ingress(esaas::k8s::expose::IngressSettings {
             domain: "search.example.com".into(),
             class: Some("nginx".into()),

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use esaas::elasticsearch::client::ClientOptions;
 use esaas::elasticsearch::connect::{ClusterAddress, Connector, TransportMode};
-use esaas::elasticsearch::portal_user::PortalUserKey;
 use esaas::elasticsearch::transport::dial::PortForwardDialer;
 use esaas::elasticsearch::transport::http::{HttpTransport, TlsSettings};
 use esaas::elasticsearch::{Credentials, EsClient, EsError};
+use esaas::k8s::portal_user::PortalUserKey;
 use esaas::k8s::sim::{Sim, SimOptions};
 use esaas::k8s::target::KubeTarget;
 use k8s_openapi::api::core::v1::{Namespace, Pod, Secret};

@@ -117,18 +117,9 @@ async fn reset_password_revokes_sessions_and_api_tokens(pool: PgPool) {
     let t = create_tenant(&pool, "team").await;
     let (ann, s) = sign_in(&app, "ann@example.com", false).await;
     super::add_member(&pool, t.id, ann, Role::Owner).await;
-    let mut conn = pool.acquire().await.unwrap();
-    let token = esaas::accounts::tokens::create_for_cli(
-        &mut conn,
-        "ann@example.com",
-        "ci",
-        None,
-        false,
-        30,
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    let token = esaas::cli::admin::create_token(&pool, "ann@example.com", "ci", None, false, 30)
+        .await
+        .unwrap();
     let api_get = |token: String| {
         let client = app.client();
         let url = app.url("/api/v1/tenants");

@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use super::{Caller, audit_cluster};
 use crate::clusters::repo;
-use crate::clusters::spec::ClusterSpec;
 use crate::error::{AppError, AppResult};
 use crate::operations::model::{OperationKind, OperationState};
 use crate::operations::repo::{self as ops, NewOperation, Operation};
+use crate::spec::ClusterSpec;
 use crate::state::AppState;
 use crate::tenants::quota::{self, QuotaError, QuotaViolation};
 

@@ -8,12 +8,12 @@ use kube::api::{ApiResource, GroupVersionKind};
 use serde_json::{Value, json};
 
 use super::{ElasticsearchStatus, RenderContext, render, traffic_filter};
-use crate::clusters::spec::ClusterSpec;
 use crate::k8s::apply::DesiredObject;
 use crate::k8s::engine::{
     ClusterRef, Engine, InternalEndpoints, Observation, ObservedStatus, Plan, Step,
 };
 use crate::k8s::labels;
+use crate::spec::ClusterSpec;
 
 /// Elastic Cloud on Kubernetes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -170,7 +170,7 @@ impl Engine for Eck {
                     "Secret",
                     "secrets",
                     tenant_slug,
-                    &crate::elasticsearch::portal_user::secret_name(cluster_name),
+                    &crate::k8s::portal_user::secret_name(cluster_name),
                 )?),
             ],
             summary: "Elasticsearch and Kibana resources deleted".into(),

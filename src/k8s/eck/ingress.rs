@@ -25,9 +25,9 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::render::RenderContext;
-use crate::clusters::spec::ClusterSpec;
 use crate::k8s::expose::{IngressSettings, IngressTls};
 use crate::k8s::labels::{self, Component};
+use crate::spec::ClusterSpec;
 
 /// ingress-nginx: the protocol towards the Service.
 pub const BACKEND_PROTOCOL_ANNOTATION: &str = "nginx.ingress.kubernetes.io/backend-protocol";

@@ -47,10 +47,10 @@ use super::elasticsearch::{
 };
 use super::kibana::{Kibana, KibanaSpec};
 use super::quantity;
-use crate::clusters::spec::{ClusterSpec, NodeSetSpec};
-use crate::elasticsearch::portal_user::{self, PortalPassword};
 use crate::k8s::expose::Exposure;
 use crate::k8s::labels::{self, Component};
+use crate::k8s::portal_user::{self, PortalPassword};
+use crate::spec::{ClusterSpec, NodeSetSpec};
 
 /// Annotation whose change makes ECK restart the Elasticsearch nodes.
 pub const RESTART_TRIGGER_ANNOTATION: &str = "eck.k8s.elastic.co/restart-trigger";

@@ -22,8 +22,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::ingress::{ELASTICSEARCH_PORT, KIBANA_PORT};
 use super::render::RenderContext;
-use crate::clusters::spec::ClusterSpec;
 use crate::k8s::labels::{self, Component};
+use crate::spec::ClusterSpec;
 
 /// The name of a cluster's traffic filter policy.
 pub fn policy_name(cluster: &str) -> String {

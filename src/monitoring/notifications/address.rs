@@ -15,7 +15,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use ipnet::IpNet;
 
-use super::settings::WebhookPolicy;
+use crate::config::notifications::WebhookPolicy;
 
 /// Why an address is refused (user-safe: goes to the delivery log).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -161,7 +161,7 @@ pub async fn resolve_checked(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitoring::notifications::settings::parse_networks;
+    use crate::config::notifications::parse_networks;
 
     fn refused(policy: &WebhookPolicy, ip: &str) -> Option<&'static str> {
         policy.check(ip.parse().unwrap()).err().map(|e| e.reason)

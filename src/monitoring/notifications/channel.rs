@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 use uuid::Uuid;
 
-use super::settings::WebhookPolicy;
 use crate::accounts::email::Email;
+use crate::config::notifications::WebhookPolicy;
 use crate::error::FieldErrors;
 
 /// Longest channel name, in characters.

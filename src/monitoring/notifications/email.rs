@@ -17,8 +17,8 @@ use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use super::message::Facts;
-use super::settings::{SmtpSettings, SmtpTls};
 use crate::accounts::email::Email;
+use crate::config::notifications::{SmtpSettings, SmtpTls};
 
 /// Sends the notifications of email channels through the configured relay. Cheap to clone.
 #[derive(Clone)]

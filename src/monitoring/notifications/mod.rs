@@ -7,7 +7,7 @@
 //! * `worker`, `webhook`, `email`, `message`, `address`: the background task that sends (concurrently,
 //!   each attempt with its own timeout, retried with backoff), the two senders, what they say, and the
 //!   server-side request forgery guard of webhooks;
-//! * `settings`: what the platform configures (`ESAAS_WEBHOOK_*`, `ESAAS_SMTP_*`, `ESAAS_NOTIFY_*`).
+//! * `crate::config::notifications`: what the platform configures (`ESAAS_WEBHOOK_*`, `ESAAS_SMTP_*`, `ESAAS_NOTIFY_*`).
 //!
 //! Nothing here evaluates alerts or serves HTTP.
 
@@ -19,11 +19,10 @@ pub mod message;
 pub mod outbox;
 pub mod repo;
 pub mod service;
-pub mod settings;
 pub mod webhook;
 pub mod worker;
 
+pub use crate::config::notifications::NotificationSettings;
 pub use channel::{Channel, ChannelInput, ChannelKind, ChannelSettings, WebhookFormat};
 pub use outbox::{AlertState, Notification, Outbox};
 pub use service::ChannelService;
-pub use settings::NotificationSettings;

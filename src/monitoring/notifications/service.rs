@@ -15,10 +15,10 @@ use super::channel::{Channel, ChannelInput, ChannelSettings, ValidationContext};
 use super::log::{self, DeliveryRecord};
 use super::outbox::Outbox;
 use super::repo;
-use super::settings::NotificationSettings;
 use crate::audit::{self, AuditEntry};
 use crate::clusters::service::Caller;
 use crate::config::Config;
+use crate::config::notifications::NotificationSettings;
 use crate::error::{AppError, AppResult};
 
 /// Most entries one delivery-log read returns.

@@ -35,7 +35,7 @@ use uuid::Uuid;
 use super::address::resolve_checked;
 use super::channel::WebhookFormat;
 use super::message::{DELIVERY_HEADER, Facts, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature};
-use super::settings::WebhookPolicy;
+use crate::config::notifications::WebhookPolicy;
 
 /// How much of a receiver's answer is read (and kept in the delivery log, shortened).
 pub const MAX_RESPONSE_BYTES: usize = 4096;

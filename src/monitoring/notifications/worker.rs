@@ -27,8 +27,8 @@ use super::channel::ChannelSettings;
 use super::email::EmailSender;
 use super::outbox::{self, Claimed, WAKE_CHANNEL};
 use super::repo;
-use super::settings::{DeliverySettings, NotificationSettings};
 use super::webhook::WebhookSender;
+use crate::config::notifications::{DeliverySettings, NotificationSettings};
 
 /// What the worker sends with.
 #[derive(Debug)]

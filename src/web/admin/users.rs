@@ -18,9 +18,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::accounts::email::Email;
+use crate::accounts::password;
 use crate::accounts::{service, users};
 use crate::audit::Actor;
-use crate::auth::{CurrentUser, PlatformAdmin, password};
+use crate::auth::{CurrentUser, PlatformAdmin};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
 use crate::state::AppState;

@@ -20,11 +20,9 @@ use serde::Deserialize;
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster};
 use crate::clusters::service;
-use crate::clusters::spec::{
-    self, ClusterSpec, EsVersion, NodeSetSize, SpecRules, is_upgrade_allowed,
-};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
+use crate::spec::{self, ClusterSpec, EsVersion, NodeSetSize, SpecRules, is_upgrade_allowed};
 use crate::state::AppState;
 use crate::tenants::quota::units;
 use crate::tenants::quota::{QuotaDimension, Resources};
@@ -256,7 +254,7 @@ fn evaluate(
     (next, errors, totals, parsed)
 }
 
-fn size_label(s: &crate::clusters::spec::NodeSetSpec) -> String {
+fn size_label(s: &crate::spec::NodeSetSpec) -> String {
     format!(
         "{} node{} of {}, {}, {}",
         s.count,

@@ -13,12 +13,12 @@
 use std::collections::BTreeMap;
 
 use crate::clusters::presets::SizePreset;
-use crate::clusters::spec::{
+use crate::clusters::templates::Template;
+use crate::error::FieldErrors;
+use crate::spec::{
     ClusterSpec, ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput, SizeBounds,
     SpecRules,
 };
-use crate::clusters::templates::Template;
-use crate::error::FieldErrors;
 use crate::tenants::quota::{Resources, units};
 use crate::web::clusters::size_fields::{self, Reading};
 
@@ -379,8 +379,8 @@ pub fn parse_attributes(raw: &str) -> Result<BTreeMap<String, String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clusters::spec::validate;
     use crate::clusters::templates;
+    use crate::spec::validate;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         items
@@ -434,7 +434,7 @@ mod tests {
     #[test]
     fn the_form_and_a_template_create_agree_on_the_version() {
         use crate::clusters::service::{CreateRequest, resolve_create};
-        use crate::clusters::spec::EsVersion;
+        use crate::spec::EsVersion;
         let v = EsVersion::new;
         let offers = [
             vec![v(8, 19, 7), v(9, 2, 1)],

@@ -6,8 +6,8 @@
 //!
 //! Only the web forms use this: the API keeps its fields and units.
 
-use crate::clusters::spec::SizeBounds;
 use crate::error::FieldErrors;
+use crate::spec::SizeBounds;
 use crate::tenants::quota::units;
 
 /// A size input as read: the value whenever it parses (the quota preview uses it even when out of

@@ -14,10 +14,10 @@ use http::StatusCode;
 
 use crate::auth::TenantAccess;
 use crate::clusters::repo::{self, Cluster};
-use crate::clusters::spec::SpecPatch;
 use crate::clusters::{presets, service};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::request_meta::RequestMeta;
+use crate::spec::SpecPatch;
 use crate::state::AppState;
 use crate::web::clusters::form::{ClusterForm, FormAction};
 use crate::web::clusters::quota_view::{self, QuotaPanel};

@@ -195,7 +195,7 @@ pub fn forbidden_reason(a: &Action, c: &Caller) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elasticsearch::portal_user;
+    use crate::k8s::portal_user;
 
     fn action(name: &'static str, index: Option<&str>, granted_by: &'static str) -> Action {
         Action {

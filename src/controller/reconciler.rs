@@ -12,11 +12,11 @@ use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::clusters::repo as clusters;
-use crate::elasticsearch::portal_user::PortalUserKey;
 use crate::error::{AppError, AppResult};
 use crate::k8s::apply::{DesiredObject, ObjectKey, describe_error};
 use crate::k8s::engine::{self, ClusterRef, Plan, Step};
 use crate::k8s::expose::Exposure;
+use crate::k8s::portal_user::PortalUserKey;
 use crate::k8s::target::KubeTarget;
 use crate::operations::model::OperationKind;
 use crate::operations::repo::{self as ops, Operation};

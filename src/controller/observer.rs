@@ -16,12 +16,12 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::clusters::repo as clusters;
+use crate::controller::pod_reason;
 use crate::error::AppResult;
 use crate::k8s::engine::{self, Engine, Observation, ObservedStatus};
 use crate::k8s::labels;
 use crate::k8s::watch::Observed;
 use crate::operations::model::OperationKind;
-use crate::operations::pod_reason;
 use crate::operations::repo as ops;
 use crate::state::AppState;
 

@@ -16,11 +16,11 @@ use sqlx::types::Json;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::clusters::spec::ClusterSpec;
 use crate::error::AppResult;
 use crate::k8s::apply::{DesiredObject, describe_error, is_subset};
 use crate::k8s::engine::{self, ClusterRef, Step};
 use crate::k8s::watch;
+use crate::spec::ClusterSpec;
 use crate::state::AppState;
 use crate::tenants::quota::Resources;
 
