@@ -128,12 +128,7 @@ async fn another_tenants_token_gets_404_on_every_tenant_route(pool: PgPool) {
 async fn a_token_limited_to_another_tenant_gets_404_even_for_its_owner(pool: PgPool) {
     let f = fixture(pool).await;
     let other = f.api.tenant("other").await;
-    sqlx::query("INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
-        .bind(other)
-        .bind(f.owner.user_id)
-        .execute(f.api.pool())
-        .await
-        .unwrap();
+    f.api.add_member(other, f.owner.user_id, Role::Owner).await;
     let limited = f.api.token(f.owner.user_id, Some(other), false).await;
     for (method, template) in routes() {
         if !template.contains("{tenant}") || method != Method::GET {

@@ -95,12 +95,7 @@ async fn the_same_key_with_another_request_is_422(pool: PgPool) {
     assert_eq!(p["type"], "/api/docs#problem-idempotency-key-reused");
     // Another path with the same key is another request too.
     let other = api.tenant("beta").await;
-    sqlx::query("INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
-        .bind(other)
-        .bind(alice.user_id)
-        .execute(api.pool())
-        .await
-        .unwrap();
+    api.add_member(other, alice.user_id, Role::Owner).await;
     problem(
         post("logs", "/api/v1/tenants/beta/clusters").await.unwrap(),
         StatusCode::UNPROCESSABLE_ENTITY,

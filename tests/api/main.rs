@@ -28,21 +28,15 @@ mod token_limits;
 mod tokens;
 mod web_tokens;
 
-use esaas::accounts::tokens::{self as token_store, NewToken};
-use esaas::audit::Actor;
-use esaas::request_meta::RequestMeta;
-use esaas::tenants::{Role, TenantName, TenantSlug, repo};
+use esaas::tenants::Role;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use common::TestApp;
+pub use common::{PASSWORD, TestApp};
 
-/// A password that passes the strength check.
-pub const PASSWORD: &str = "correct horse battery staple";
-
-/// A running portal plus API helpers.
+/// A running portal (the shared harness) plus API helpers: users with bearer tokens, JSON requests.
 pub struct Api {
     /// The portal.
     pub app: TestApp,
@@ -70,7 +64,7 @@ impl Api {
     /// Start a portal with an adjusted configuration.
     pub async fn start_with(pool: PgPool, tweak: impl FnOnce(&mut esaas::config::Config)) -> Self {
         Self {
-            app: TestApp::spawn_with(pool, tweak).await,
+            app: TestApp::init(pool).config(tweak).spawn().await,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -85,18 +79,7 @@ impl Api {
 
     /// Create a tenant (default limits) as the system.
     pub async fn tenant(&self, slug: &str) -> Uuid {
-        let mut conn = self.pool().acquire().await.unwrap();
-        repo::create(
-            &mut conn,
-            &Actor::system(),
-            &RequestMeta::default(),
-            &TenantSlug::parse(slug).unwrap(),
-            &TenantName::parse(&format!("Team {slug}")).unwrap(),
-            esaas::tenants::quota::DEFAULT_LIMITS,
-        )
-        .await
-        .unwrap()
-        .id
+        common::create_tenant(self.pool(), slug).await.id
     }
 
     /// Create a user (optionally platform admin) with these memberships and a token with these limits.
@@ -120,33 +103,12 @@ impl Api {
 
     /// Make `user_id` a member of `tenant` with `role`.
     pub async fn add_member(&self, tenant: Uuid, user_id: Uuid, role: Role) {
-        sqlx::query("INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)")
-            .bind(tenant)
-            .bind(user_id)
-            .bind(role.as_str())
-            .execute(self.pool())
-            .await
-            .unwrap();
+        common::add_member(self.pool(), tenant, user_id, role).await;
     }
 
     /// A new token of `user_id`.
     pub async fn token(&self, user_id: Uuid, tenant: Option<Uuid>, read_only: bool) -> String {
-        let mut conn = self.pool().acquire().await.unwrap();
-        token_store::create(
-            &mut conn,
-            user_id,
-            &Actor::system(),
-            &RequestMeta::default(),
-            &NewToken {
-                name: "test".into(),
-                tenant_id: tenant,
-                read_only,
-                expires_in_days: 90,
-            },
-        )
-        .await
-        .unwrap()
-        .1
+        common::api_token(self.pool(), user_id, tenant, read_only).await
     }
 
     /// A request with a bearer token.
@@ -202,10 +164,7 @@ impl Api {
 
     /// Number of rows of a table (to prove nothing was written).
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-            .fetch_one(self.pool())
-            .await
-            .unwrap()
+        common::count_rows(self.pool(), table).await
     }
 }
 

@@ -2,9 +2,7 @@
 //! every token of the user.
 
 use chrono::{DateTime, Utc};
-use esaas::accounts::tokens::{self, NewToken};
-use esaas::audit::Actor;
-use esaas::request_meta::RequestMeta;
+use esaas::accounts::tokens::NewToken;
 use esaas::tenants::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -16,13 +14,10 @@ use crate::{Api, PASSWORD, problem};
 
 /// A token of `user_id` living `days`.
 async fn token_for_days(api: &Api, user_id: Uuid, days: i64) -> String {
-    let mut conn = api.pool().acquire().await.unwrap();
-    tokens::create(
-        &mut conn,
+    crate::common::create_token(
+        api.pool(),
         user_id,
-        &Actor::system(),
-        &RequestMeta::default(),
-        &NewToken {
+        NewToken {
             name: format!("{days}-day"),
             tenant_id: None,
             read_only: false,
@@ -30,8 +25,6 @@ async fn token_for_days(api: &Api, user_id: Uuid, days: i64) -> String {
         },
     )
     .await
-    .unwrap()
-    .1
 }
 
 fn expiry(token: &Value) -> DateTime<Utc> {

@@ -3,9 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use esaas::tenants::Role;
+use esaas::tenants::quota::Resources;
 use sqlx::PgPool;
 
-use super::common::TestApp;
+use super::common::{self, TestApp};
 use super::{PASSWORD, get_with, location, post_login, session_for, set_cookie};
 
 #[sqlx::test]
@@ -299,29 +301,25 @@ async fn logins_and_logouts_are_audited(pool: PgPool) {
     }
 }
 
+/// Tenant `slug` named `name` (the switcher shows it) with small limits, and `member` in it if given.
 async fn add_tenant(
     pool: &PgPool,
     slug: &str,
     name: &str,
-    member: Option<(uuid::Uuid, &str)>,
+    member: Option<(uuid::Uuid, Role)>,
 ) -> uuid::Uuid {
-    let id: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO tenants (slug, name, max_clusters, max_nodes, max_cpu_millis, max_memory_mib, max_storage_gib)
-         VALUES ($1, $2, 1, 1, 1000, 1024, 10) RETURNING id",
-    )
-    .bind(slug)
-    .bind(name)
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let small = Resources {
+        clusters: 1,
+        nodes: 1,
+        cpu_millis: 1000,
+        memory_mib: 1024,
+        storage_gib: 10,
+    };
+    let id = common::create_tenant_named(pool, slug, name, small)
+        .await
+        .id;
     if let Some((user, role)) = member {
-        sqlx::query("INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(user)
-            .bind(role)
-            .execute(pool)
-            .await
-            .unwrap();
+        common::add_member(pool, id, user, role).await;
     }
     id
 }
@@ -353,8 +351,8 @@ async fn the_start_page_depends_on_tenants(pool: PgPool) {
     assert_eq!(location(&response), "/admin/tenants");
 
     // A member: the first tenant's clusters.
-    add_tenant(&pool, "zeta", "Zeta", Some((ann, "viewer"))).await;
-    add_tenant(&pool, "acme", "Acme", Some((ann, "member"))).await;
+    add_tenant(&pool, "zeta", "Zeta", Some((ann, Role::Viewer))).await;
+    add_tenant(&pool, "acme", "Acme", Some((ann, Role::Member))).await;
     let response = get_with(&app, &ann_session, "/").await;
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/t/acme/clusters");
@@ -364,8 +362,8 @@ async fn the_start_page_depends_on_tenants(pool: PgPool) {
 async fn the_tenant_switcher_remembers_the_choice(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let ann = app.create_user("ann@example.com", PASSWORD, false).await;
-    add_tenant(&pool, "acme", "Acme", Some((ann, "member"))).await;
-    let zeta = add_tenant(&pool, "zeta", "Zeta", Some((ann, "viewer"))).await;
+    add_tenant(&pool, "acme", "Acme", Some((ann, Role::Member))).await;
+    let zeta = add_tenant(&pool, "zeta", "Zeta", Some((ann, Role::Viewer))).await;
     add_tenant(&pool, "other", "Other", None).await;
     let client = app.client();
     let token = app.login(&client, "ann@example.com", PASSWORD).await;

@@ -22,7 +22,7 @@ mod start_up;
 mod throttling;
 mod unavailable;
 
-use common::TestApp;
+pub use common::{PASSWORD, TestApp};
 use reqwest::Response;
 
 /// The full `Set-Cookie` line for cookie `name`, if the response sets it.
@@ -123,6 +123,3 @@ pub fn location(response: &Response) -> String {
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
 }
-
-/// A password that passes the strength check.
-pub const PASSWORD: &str = "correct horse battery staple";

@@ -210,15 +210,18 @@ async fn the_series_count_requests_applied_operations_and_the_pool(pool: PgPool)
     assert_eq!(value(&after, applied), 0.0, "no operation yet");
 
     // A cluster request: once the reconciler applied it, the apply-latency histogram has it.
-    let tenant_id: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO tenants (slug, name, max_clusters, max_nodes, max_cpu_millis, max_memory_mib, \
-         max_storage_gib) VALUES ('acme', 'Acme', 10, 40, 100000, 262144, 4000) RETURNING id",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let roomy = esaas::tenants::quota::Resources {
+        clusters: 10,
+        nodes: 40,
+        cpu_millis: 100_000,
+        memory_mib: 262_144,
+        storage_gib: 4000,
+    };
+    let tenant_id = super::common::create_tenant_named(&pool, "acme", "Acme", roomy)
+        .await
+        .id;
     let owner = app
-        .create_user("owner@example.com", "correct horse battery", false)
+        .create_user("owner@example.com", super::PASSWORD, false)
         .await;
     let caller = esaas::clusters::service::Caller {
         tenant_id,

@@ -1,5 +1,6 @@
 //! A lifecycle test environment: a fresh database, the simulated Kubernetes (kubelet delay 0), the portal's
-//! background tasks (watches, observer, reconciler, resync) and a tenant with an owner.
+//! background tasks (watches, observer, reconciler, resync) and a tenant with an owner (made with the shared
+//! harness, tests/common). No portal is served: the tests call the cluster service directly.
 
 use std::time::Duration;
 
@@ -12,11 +13,13 @@ use esaas::operations::model::OperationState;
 use esaas::operations::repo::{self as ops, Operation};
 use esaas::request_meta::RequestMeta;
 use esaas::state::AppState;
+use esaas::tenants::quota::Resources;
 use esaas::tenants::role::Role;
-use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+use crate::common;
 
 pub struct Env {
     pub pool: PgPool,
@@ -51,35 +54,23 @@ impl Env {
         let state = AppState::with_kube(config, pool.clone(), KubeTarget::from_sim(sim.clone()));
         let shutdown = CancellationToken::new();
         esaas::controller::spawn_background(&state, shutdown.clone());
-        let tenant_id: Uuid = sqlx::query_scalar(
-            "INSERT INTO tenants (slug, name, max_clusters, max_nodes, max_cpu_millis, max_memory_mib, \
-             max_storage_gib) VALUES ('acme', 'Acme', 10, 40, 100000, 262144, 4000) RETURNING id",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        let mut conn = pool.acquire().await.unwrap();
-        let user = esaas::accounts::users::create(
-            &mut conn,
-            &esaas::accounts::email::Email::parse("owner@acme.test").unwrap(),
-            "",
-            SecretString::from("correct horse battery".to_owned()),
-            false,
-        )
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'owner')",
-        )
-        .bind(tenant_id)
-        .bind(user.id)
-        .execute(&pool)
-        .await
-        .unwrap();
+        let limits = Resources {
+            clusters: 10,
+            nodes: 40,
+            cpu_millis: 100_000,
+            memory_mib: 262_144,
+            storage_gib: 4000,
+        };
+        let tenant_id = common::create_tenant_named(&pool, "acme", "Acme", limits)
+            .await
+            .id;
+        let owner = "owner@acme.test";
+        let user_id = common::create_user(&pool, owner, common::PASSWORD, false).await;
+        common::add_member(&pool, tenant_id, user_id, Role::Owner).await;
         let caller = Caller {
             tenant_id,
             role: Role::Owner,
-            actor: Actor::user(user.id, &user.email),
+            actor: Actor::user(user_id, owner),
             meta: RequestMeta::default(),
             if_match: None,
         };

@@ -2,6 +2,8 @@
 //! operations, the reconciler applies them, the observer completes them; drift repair, Kubernetes errors,
 //! kill-and-restart and two reconcilers on one database.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod harness;
 #[path = "../common/ready_watch.rs"]
 mod ready_watch;
@@ -11,6 +13,7 @@ mod ways_out;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::k8s::es_resource;
 use esaas::clusters::repo;
 use esaas::clusters::service::{self, CreateRequest};
 use esaas::controller::resync;
@@ -22,16 +25,11 @@ use harness::{Env, assert_succeeded, eventually};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
-use kube::core::{ApiResource, GroupVersionKind};
 use ready_watch::ReadyWatch;
 use sqlx::PgPool;
 
 fn es_api(env: &Env) -> Api<DynamicObject> {
-    let ar = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("elasticsearch.k8s.elastic.co", "v1", "Elasticsearch"),
-        "elasticsearches",
-    );
-    Api::namespaced_with(env.sim.client(), "esaas-acme", &ar)
+    Api::namespaced_with(env.sim.client(), "esaas-acme", &es_resource())
 }
 
 async fn ready_pods(env: &Env, cluster: &str) -> usize {

@@ -20,6 +20,7 @@ use kube::core::{ApiResource, GroupVersionKind};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use crate::common::k8s::es_resource;
 use crate::harness::{self, Env, assert_succeeded, eventually};
 use crate::{es_api, ready_pods};
 
@@ -288,11 +289,7 @@ async fn a_restarted_portal_recreates_its_simulated_kubernetes_from_postgres(poo
         nodes: SimNodes::default(),
         ..SimOptions::default()
     });
-    let ar = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("elasticsearch.k8s.elastic.co", "v1", "Elasticsearch"),
-        "elasticsearches",
-    );
-    let es: Api<DynamicObject> = Api::namespaced_with(sim.client(), "esaas-acme", &ar);
+    let es: Api<DynamicObject> = Api::namespaced_with(sim.client(), "esaas-acme", &es_resource());
     assert!(es.get_opt("alpha").await.unwrap().is_none());
     // The new process runs the periodic resync: its first round, at start-up, restores the cluster.
     let mut config = harness::test_config(2);

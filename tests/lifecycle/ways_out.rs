@@ -13,22 +13,18 @@ use esaas::error::AppError;
 use esaas::operations::model::{OperationKind, OperationState};
 use esaas::operations::repo::{self as ops, Operation};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
-use kube::core::{ApiResource, GroupVersionKind};
 use serde_json::json;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
+use crate::common::k8s::es_resource;
 use crate::harness::{self, Env, assert_succeeded, eventually};
 
 const OWNER: &str = "owner@acme.test";
 
 fn es_api(env: &Env) -> Api<DynamicObject> {
-    let ar = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("elasticsearch.k8s.elastic.co", "v1", "Elasticsearch"),
-        "elasticsearches",
-    );
-    Api::namespaced_with(env.sim.client(), "esaas-acme", &ar)
+    Api::namespaced_with(env.sim.client(), "esaas-acme", &es_resource())
 }
 
 /// An environment whose operations stall after one second without progress.

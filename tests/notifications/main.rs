@@ -2,6 +2,9 @@
 //! real delivery worker, real HTTP receivers (axum on loopback), a real SMTP sink over TCP, and logs
 //! captured from the real tracing pipeline.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod channels;
 mod delivery;
 mod email;
@@ -19,7 +22,7 @@ use esaas::monitoring::notifications::{
     AlertState, Channel, ChannelInput, ChannelService, Notification, Outbox, worker,
 };
 use esaas::request_meta::RequestMeta;
-use esaas::tenants::{Role, Tenant, TenantName, TenantSlug, repo};
+use esaas::tenants::{Role, Tenant};
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -35,20 +38,7 @@ pub fn loopback_config() -> Config {
     config
 }
 
-/// Create a tenant as the system actor.
-pub async fn create_tenant(pool: &PgPool, slug: &str) -> Tenant {
-    let mut conn = pool.acquire().await.unwrap();
-    repo::create(
-        &mut conn,
-        &Actor::system(),
-        &RequestMeta::default(),
-        &TenantSlug::parse(slug).unwrap(),
-        &TenantName::parse(&format!("Team {slug}")).unwrap(),
-        esaas::tenants::quota::DEFAULT_LIMITS,
-    )
-    .await
-    .unwrap()
-}
+pub use common::create_tenant;
 
 /// A caller with `role` in `tenant`.
 pub fn caller(tenant: &Tenant, role: Role) -> Caller {

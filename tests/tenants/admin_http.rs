@@ -2,18 +2,21 @@
 //! (validation, lowering below usage), renaming, user accounts (create, disable, enable), with audit rows.
 
 use esaas::tenants::Role;
-use esaas::tenants::quota::Resources;
+use esaas::tenants::quota::{DEFAULT_LIMITS, Resources};
 use sqlx::PgPool;
 
 use super::common::TestApp;
-use super::{add_member, audit_count, count, create_tenant, insert_cluster, role_in, sign_in};
+use super::{audit_count, count, create_tenant, insert_cluster, role_in};
 
 #[sqlx::test]
 async fn non_admins_get_404_for_every_admin_page(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone()).await;
-    let t = create_tenant(&pool, "team").await;
-    let (ann, s) = sign_in(&app, "ann@example.com", false).await;
-    add_member(&pool, t.id, ann, Role::Owner).await;
+    let app = TestApp::init(pool.clone())
+        .with_tenant("team", DEFAULT_LIMITS)
+        .with_member("ann@example.com", Role::Owner)
+        .spawn()
+        .await;
+    let s = app.session("ann@example.com");
+    let ann = s.user_id;
     for path in [
         "/admin/tenants",
         "/admin/tenants/new",
@@ -79,7 +82,7 @@ async fn non_admins_get_404_for_every_admin_page(pool: PgPool) {
 #[sqlx::test]
 async fn creating_a_tenant_validates_beside_the_fields_and_writes_nothing_on_error(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
-    let (_, s) = sign_in(&app, "root@example.com", true).await;
+    let s = app.sign_in("root@example.com", true).await;
     let owner = app
         .create_user("owner@example.com", super::PASSWORD, false)
         .await;
@@ -190,7 +193,7 @@ async fn editing_the_quota_validates_and_warns_when_lowered_below_usage(pool: Pg
     )
     .await;
     drop(conn);
-    let (_, s) = sign_in(&app, "root@example.com", true).await;
+    let s = app.sign_in("root@example.com", true).await;
     let path = "/admin/tenants/team/quota";
     let (status, html) = s.get(&app, path).await;
     assert_eq!(status, 200);
@@ -310,7 +313,7 @@ async fn the_quota_form_takes_cores_and_gib_and_keeps_odd_limits_exact(pool: PgP
         .execute(&pool)
         .await
         .unwrap();
-    let (_, s) = sign_in(&app, "root@example.com", true).await;
+    let s = app.sign_in("root@example.com", true).await;
     let path = "/admin/tenants/team/quota";
     let (_, html) = s.get(&app, path).await;
     assert!(html.contains("name=\"memory_gib\" type=\"number\" min=\"0\" max=\"976562.5\" step=\"any\" value=\"0.68\""), "{html}");
@@ -349,7 +352,8 @@ async fn the_quota_form_takes_cores_and_gib_and_keeps_odd_limits_exact(pool: PgP
 #[sqlx::test]
 async fn admins_create_disable_and_enable_accounts(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
-    let (root, s) = sign_in(&app, "root@example.com", true).await;
+    let s = app.sign_in("root@example.com", true).await;
+    let root = s.user_id;
 
     let (status, html) = s
         .post_text(

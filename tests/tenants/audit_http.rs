@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::common::TestApp;
-use super::{add_member, create_tenant, sign_in};
+use super::{add_member, create_tenant};
 
 async fn write(pool: &PgPool, actor: &Actor, tenant_id: Option<Uuid>, action: &str, target: &str) {
     let mut conn = pool.acquire().await.unwrap();
@@ -56,7 +56,7 @@ async fn admins_page_through_and_filter_the_audit_log(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let a = create_tenant(&pool, "alpha").await;
     let b = create_tenant(&pool, "beta").await;
-    let (_, s) = sign_in(&app, "root@example.com", true).await;
+    let s = app.sign_in("root@example.com", true).await;
     let ann = Actor {
         user_id: None,
         label: "ann@example.com".into(),
@@ -149,7 +149,8 @@ async fn a_tenant_audit_log_shows_only_that_tenant(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let a = create_tenant(&pool, "alpha").await;
     let b = create_tenant(&pool, "beta").await;
-    let (owner, s) = sign_in(&app, "owner@example.com", false).await;
+    let s = app.sign_in("owner@example.com", false).await;
+    let owner = s.user_id;
     add_member(&pool, a.id, owner, Role::Admin).await;
     let actor = Actor::user(owner, "owner@example.com");
     write(&pool, &actor, Some(a.id), "cluster.create", "mine").await;

@@ -7,24 +7,13 @@
 use esaas::cli::admin::{self, AdminCommand};
 use esaas::config::Config;
 use esaas::tenants::Role;
+use esaas::tenants::quota::DEFAULT_LIMITS;
 use secrecy::SecretString;
 use sqlx::PgPool;
 
 use super::common::TestApp;
-use super::{audit_count, create_tenant, role_in, sign_in};
-
-/// The URL of this test's own database (sqlx::test made it on the server of `DATABASE_URL`).
-fn database_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for database tests");
-    let name = pool
-        .connect_options()
-        .get_database()
-        .expect("a test database")
-        .to_owned();
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&name);
-    url.to_string()
-}
+use super::common::portal_process::database_url;
+use super::{audit_count, create_tenant, role_in};
 
 async fn run(pool: &PgPool, command: AdminCommand) -> anyhow::Result<()> {
     admin::run(Config::for_tests(&database_url(pool)), command).await
@@ -79,7 +68,7 @@ async fn add_member_gives_an_ownerless_tenant_its_owner(pool: PgPool) {
 #[sqlx::test]
 async fn disable_user_ends_sessions_and_is_audited(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
-    let (_, s) = sign_in(&app, "ann@example.com", false).await;
+    let s = app.sign_in("ann@example.com", false).await;
     assert_eq!(s.get(&app, "/account").await.0, 200);
     run(
         &pool,
@@ -113,10 +102,13 @@ async fn disable_user_ends_sessions_and_is_audited(pool: PgPool) {
 
 #[sqlx::test]
 async fn reset_password_revokes_sessions_and_api_tokens(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone()).await;
-    let t = create_tenant(&pool, "team").await;
-    let (ann, s) = sign_in(&app, "ann@example.com", false).await;
-    super::add_member(&pool, t.id, ann, Role::Owner).await;
+    let app = TestApp::init(pool.clone())
+        .with_tenant("team", DEFAULT_LIMITS)
+        .with_member("ann@example.com", Role::Owner)
+        .spawn()
+        .await;
+    let s = app.session("ann@example.com");
+    let ann = s.user_id;
     let token = esaas::cli::admin::create_token(&pool, "ann@example.com", "ci", None, false, 30)
         .await
         .unwrap();

@@ -2,17 +2,18 @@
 //! and the add form re-rendered with its message and input.
 
 use esaas::tenants::Role;
-use esaas::tenants::quota::Resources;
+use esaas::tenants::quota::{DEFAULT_LIMITS, Resources};
 use sqlx::PgPool;
 
 use super::common::TestApp;
-use super::{add_member, audit_count, create_tenant, insert_cluster, role_in, sign_in};
+use super::{add_member, audit_count, create_tenant, insert_cluster, role_in};
 
 #[sqlx::test]
 async fn a_viewer_sees_members_but_cannot_change_anything(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let t = create_tenant(&pool, "team").await;
-    let (viewer, s) = sign_in(&app, "viewer@example.com", false).await;
+    let s = app.sign_in("viewer@example.com", false).await;
+    let viewer = s.user_id;
     let owner = app
         .create_user("owner@example.com", super::PASSWORD, false)
         .await;
@@ -69,7 +70,8 @@ async fn a_member_of_one_tenant_gets_404_for_everything_of_another(pool: PgPool)
     let app = TestApp::spawn(pool.clone()).await;
     let a = create_tenant(&pool, "alpha").await;
     let b = create_tenant(&pool, "beta").await;
-    let (ann, s) = sign_in(&app, "ann@example.com", false).await;
+    let s = app.sign_in("ann@example.com", false).await;
+    let ann = s.user_id;
     let bob = app
         .create_user("bob@example.com", super::PASSWORD, false)
         .await;
@@ -111,7 +113,8 @@ async fn a_member_of_one_tenant_gets_404_for_everything_of_another(pool: PgPool)
 async fn an_owner_manages_members_and_every_change_is_audited(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let t = create_tenant(&pool, "team").await;
-    let (owner, s) = sign_in(&app, "owner@example.com", false).await;
+    let s = app.sign_in("owner@example.com", false).await;
+    let owner = s.user_id;
     let bob = app
         .create_user("bob@example.com", super::PASSWORD, false)
         .await;
@@ -196,7 +199,8 @@ async fn an_owner_manages_members_and_every_change_is_audited(pool: PgPool) {
 async fn an_admin_cannot_change_an_owner_over_http(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let t = create_tenant(&pool, "team").await;
-    let (admin, s) = sign_in(&app, "admin@example.com", false).await;
+    let s = app.sign_in("admin@example.com", false).await;
+    let admin = s.user_id;
     let owner = app
         .create_user("owner@example.com", super::PASSWORD, false)
         .await;
@@ -232,10 +236,12 @@ async fn an_admin_cannot_change_an_owner_over_http(pool: PgPool) {
 
 #[sqlx::test]
 async fn invalid_add_input_is_shown_beside_the_field_with_the_input_kept(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone()).await;
-    let t = create_tenant(&pool, "team").await;
-    let (owner, s) = sign_in(&app, "owner@example.com", false).await;
-    add_member(&pool, t.id, owner, Role::Owner).await;
+    let app = TestApp::init(pool.clone())
+        .with_tenant("team", DEFAULT_LIMITS)
+        .with_member("owner@example.com", Role::Owner)
+        .spawn()
+        .await;
+    let s = app.session("owner@example.com");
 
     let (status, html) = s
         .post_text(
@@ -285,10 +291,13 @@ async fn invalid_add_input_is_shown_beside_the_field_with_the_input_kept(pool: P
 
 #[sqlx::test]
 async fn the_quota_page_shows_usage_and_flags_a_lowered_limit(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone()).await;
-    let t = create_tenant(&pool, "team").await;
-    let (m, s) = sign_in(&app, "m@example.com", false).await;
-    add_member(&pool, t.id, m, Role::Member).await;
+    let app = TestApp::init(pool.clone())
+        .with_tenant("team", DEFAULT_LIMITS)
+        .with_member("m@example.com", Role::Member)
+        .spawn()
+        .await;
+    let t = app.tenant("team").clone();
+    let s = app.session("m@example.com");
     let mut conn = pool.acquire().await.unwrap();
     insert_cluster(
         &mut conn,
@@ -319,7 +328,7 @@ async fn the_quota_page_shows_usage_and_flags_a_lowered_limit(pool: PgPool) {
 async fn a_platform_admin_gives_an_ownerless_tenant_its_owner(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let t = create_tenant(&pool, "team").await;
-    let (_, s) = sign_in(&app, "root@example.com", true).await;
+    let s = app.sign_in("root@example.com", true).await;
     let bob = app
         .create_user("bob@example.com", super::PASSWORD, false)
         .await;
@@ -371,8 +380,10 @@ async fn a_platform_admin_gives_an_ownerless_tenant_its_owner(pool: PgPool) {
 async fn the_menu_offers_only_pages_the_user_can_open(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let t = create_tenant(&pool, "team").await;
-    let (member, s) = sign_in(&app, "mia@example.com", false).await;
-    let (owner, o) = sign_in(&app, "otto@example.com", false).await;
+    let s = app.sign_in("mia@example.com", false).await;
+    let member = s.user_id;
+    let o = app.sign_in("otto@example.com", false).await;
+    let owner = o.user_id;
     add_member(&pool, t.id, member, Role::Member).await;
     add_member(&pool, t.id, owner, Role::Owner).await;
     let audit_link = "href=\"/t/team/audit\"";
@@ -398,8 +409,10 @@ async fn the_menu_offers_only_pages_the_user_can_open(pool: PgPool) {
 async fn removing_a_member_asks_first(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let t = create_tenant(&pool, "team").await;
-    let (owner, o) = sign_in(&app, "otto@example.com", false).await;
-    let (viewer, v) = sign_in(&app, "vic@example.com", false).await;
+    let o = app.sign_in("otto@example.com", false).await;
+    let owner = o.user_id;
+    let v = app.sign_in("vic@example.com", false).await;
+    let viewer = v.user_id;
     add_member(&pool, t.id, owner, Role::Owner).await;
     add_member(&pool, t.id, viewer, Role::Viewer).await;
     let confirm = format!("/t/team/members/{viewer}/remove");

@@ -3,13 +3,13 @@
 
 use sqlx::PgPool;
 
+use super::audit_count;
 use super::common::TestApp;
-use super::{audit_count, sign_in};
 
 #[sqlx::test]
 async fn platform_admins_manage_the_offered_storage_classes(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
-    let (_, ann) = sign_in(&app, "ann@example.com", false).await;
+    let ann = app.sign_in("ann@example.com", false).await;
     assert_eq!(ann.get(&app, "/admin/storage-classes").await.0, 404);
     assert_eq!(
         ann.post_text(&app, "/admin/storage-classes", &[("name", "mine")])
@@ -17,7 +17,7 @@ async fn platform_admins_manage_the_offered_storage_classes(pool: PgPool) {
             .0,
         404
     );
-    let (_, root) = sign_in(&app, "root@example.com", true).await;
+    let root = app.sign_in("root@example.com", true).await;
     let (status, html) = root.get(&app, "/admin/storage-classes").await;
     assert_eq!(status, 200);
     assert!(

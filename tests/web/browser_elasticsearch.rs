@@ -142,7 +142,7 @@ async fn elasticsearch_section_explains_yellow_and_applies_the_replicas_fix_in_a
     else {
         return;
     };
-    esaas::monitoring::inspector::spawn(&f.app.state, f.shutdown.clone());
+    esaas::monitoring::inspector::spawn(&f.app.state, f.app.shutdown.clone());
     let base = f.app.url("");
     let base = base.trim_end_matches('/');
     let member = f.user("member@acme.test", Role::Member).await;

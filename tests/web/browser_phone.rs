@@ -285,8 +285,10 @@ async fn the_tenant_switcher_switches_on_change(pool: PgPool) {
         return;
     };
     let owner = f.user("owner@acme.test", Role::Owner).await;
-    let other = crate::create_tenant(&f.app.pool, "globex-research-and-development", ROOMY).await;
-    crate::add_member(&f.app.pool, other, owner.user_id, Role::Member).await;
+    let other =
+        crate::create_tenant_with_limits(&f.app.pool, "globex-research-and-development", ROOMY)
+            .await;
+    crate::add_member(&f.app.pool, other.id, owner.user_id, Role::Member).await;
     let base = f.app.url("");
     let base = base.trim_end_matches('/');
     b.login(base, "owner@acme.test").await;

@@ -8,7 +8,7 @@ use esaas::tenants::Role;
 use sqlx::PgPool;
 
 use crate::common::poll::eventually;
-use crate::{Fixture, ROOMY, assert_csp_clean, create_tenant};
+use crate::{Fixture, ROOMY, assert_csp_clean, create_tenant_with_limits};
 
 #[sqlx::test]
 async fn dashboard_shows_a_green_cluster(pool: PgPool) {
@@ -100,7 +100,7 @@ async fn stale_status_is_flagged_and_the_page_still_renders(pool: PgPool) {
     let owner = f.user("owner@acme.test", Role::Owner).await;
     f.create_cluster(&owner, "logs", "single-node").await;
     f.wait_settled("logs", "green").await;
-    f.shutdown.cancel();
+    f.app.shutdown.cancel();
     sqlx::query("UPDATE clusters SET status_observed_at = now() - interval '5 minutes'")
         .execute(&f.app.pool)
         .await
@@ -223,23 +223,10 @@ async fn other_tenants_clusters_are_not_found(pool: PgPool) {
     let owner = f.user("owner@acme.test", Role::Owner).await;
     f.create_cluster(&owner, "logs", "single-node").await;
     // Someone who owns another tenant.
-    let other_tenant = create_tenant(&f.app.pool, "globex", ROOMY).await;
-    let id = f
-        .app
-        .create_user("boss@globex.test", crate::PASSWORD, false)
+    let other_tenant = create_tenant_with_limits(&f.app.pool, "globex", ROOMY).await;
+    let outsider = f
+        .member_of(other_tenant.id, "boss@globex.test", Role::Owner)
         .await;
-    crate::add_member(&f.app.pool, other_tenant, id, Role::Owner).await;
-    let client = f.app.client();
-    let token = f
-        .app
-        .login(&client, "boss@globex.test", crate::PASSWORD)
-        .await;
-    let outsider = crate::Session {
-        client,
-        token,
-        user_id: id,
-        email: "boss@globex.test".into(),
-    };
     for path in [
         "/t/acme/clusters",
         "/t/acme/clusters/logs",

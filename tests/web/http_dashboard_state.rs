@@ -166,7 +166,7 @@ async fn the_health_chips_count_the_rows_they_stand_beside(pool: PgPool) {
     f.create_cluster(&owner, "beta", "single-node").await;
     f.wait_settled("alpha", "green").await;
     f.wait_settled("beta", "green").await;
-    f.shutdown.cancel();
+    f.app.shutdown.cancel();
     sqlx::query("UPDATE clusters SET health = 'yellow' WHERE name = 'beta'")
         .execute(&f.app.pool)
         .await

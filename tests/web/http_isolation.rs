@@ -12,7 +12,7 @@ use regex::Regex;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{Fixture, ROOMY, Session, create_tenant};
+use crate::{Fixture, ROOMY, Session, create_tenant_with_limits};
 
 /// Method, path template, form fields.
 type Route = (
@@ -280,24 +280,11 @@ async fn probe_fixture(pool: PgPool) -> Probe {
         .fetch_one(&f.app.pool)
         .await
         .unwrap();
-    let globex = create_tenant(&f.app.pool, "globex", ROOMY).await;
-    let id = f
-        .app
-        .create_user("boss@globex.test", crate::PASSWORD, false)
-        .await;
-    crate::add_member(&f.app.pool, globex, id, Role::Owner).await;
-    let client = f.app.client();
-    let token = f
-        .app
-        .login(&client, "boss@globex.test", crate::PASSWORD)
-        .await;
+    let globex = create_tenant_with_limits(&f.app.pool, "globex", ROOMY).await;
     Probe {
-        outsider: Session {
-            client,
-            token,
-            user_id: id,
-            email: "boss@globex.test".into(),
-        },
+        outsider: f
+            .member_of(globex.id, "boss@globex.test", Role::Owner)
+            .await,
         owner_id: owner.user_id,
         operation_id,
         token_id,

@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use esaas::accounts::tokens::{self, NewToken};
-use esaas::audit::Actor;
-use esaas::request_meta::RequestMeta;
+use esaas::accounts::tokens::NewToken;
 use esaas::tenants::Role;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -19,24 +17,17 @@ async fn a_create_bigger_than_any_node_shows_the_scheduler_reason(pool: PgPool) 
     })
     .await;
     let owner = f.user("owner@acme.test", Role::Owner).await;
-    let token = {
-        let mut conn = f.app.pool.acquire().await.unwrap();
-        tokens::create(
-            &mut conn,
-            owner.user_id,
-            &Actor::system(),
-            &RequestMeta::default(),
-            &NewToken {
-                name: "ci".into(),
-                tenant_id: None,
-                read_only: false,
-                expires_in_days: 30,
-            },
-        )
-        .await
-        .unwrap()
-        .1
-    };
+    let token = crate::common::create_token(
+        &f.app.pool,
+        owner.user_id,
+        NewToken {
+            name: "ci".into(),
+            tenant_id: None,
+            read_only: false,
+            expires_in_days: 30,
+        },
+    )
+    .await;
     let http = reqwest::Client::new();
     let r = http
         .post(f.app.url("/api/v1/tenants/acme/clusters"))

@@ -328,21 +328,7 @@ async fn no_page_of_the_journey_shows_millicores_or_mib(pool: PgPool) {
         .await;
     assert_eq!(status, 303, "{location}");
     f.wait_settled("logs", "green").await;
-    let admin_id = f
-        .app
-        .create_user("root@example.com", crate::PASSWORD, true)
-        .await;
-    let client = f.app.client();
-    let token = f
-        .app
-        .login(&client, "root@example.com", crate::PASSWORD)
-        .await;
-    let admin = crate::Session {
-        client,
-        token,
-        user_id: admin_id,
-        email: "root@example.com".into(),
-    };
+    let admin = f.platform_admin("root@example.com").await;
 
     let millicores = Regex::new(r"\b\d[\d,.]*\s?m\b").unwrap();
     let mib = Regex::new(r"\bMiB\b|millicore").unwrap();

@@ -31,15 +31,11 @@ use esaas::clusters::service::{self, Caller, CreateRequest};
 use esaas::request_meta::RequestMeta;
 use esaas::tenants::Role;
 use esaas::tenants::quota::Resources;
-use reqwest::Response;
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use common::TestApp;
-
-/// A password that passes the strength check.
-pub const PASSWORD: &str = "correct horse battery staple";
+pub use common::k8s::es_resource;
+pub use common::{PASSWORD, Session, TestApp, add_member, create_tenant_with_limits};
 
 /// Limits roomy enough for a few three-node clusters.
 pub const ROOMY: Resources = Resources {
@@ -50,20 +46,13 @@ pub const ROOMY: Resources = Resources {
     storage_gib: 4000,
 };
 
-/// A portal with background tasks, one tenant `acme` and a signed-in member of each role asked for.
+/// A portal with background tasks and one tenant `acme` (the shared harness), plus the cluster helpers
+/// of these tests. Sessions it signs in check every HTML answer against the CSP ([`assert_html_csp_clean`]).
 pub struct Fixture {
-    /// The portal.
+    /// The portal (its background tasks stop when it is dropped, or with `app.shutdown`).
     pub app: TestApp,
-    /// Stops the background tasks.
-    pub shutdown: CancellationToken,
     /// Tenant `acme`.
     pub tenant_id: Uuid,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
 }
 
 impl Fixture {
@@ -81,27 +70,31 @@ impl Fixture {
         limits: Resources,
         tweak: impl FnOnce(&mut esaas::config::Config),
     ) -> Self {
-        let (app, shutdown) = TestApp::spawn_with_background(pool, tweak).await;
-        let tenant_id = create_tenant(&app.pool, "acme", limits).await;
-        Self {
-            app,
-            shutdown,
-            tenant_id,
-        }
+        let app = TestApp::init(pool)
+            .config(tweak)
+            .background()
+            .with_tenant("acme", limits)
+            .spawn()
+            .await;
+        let tenant_id = app.tenant("acme").id;
+        Self { app, tenant_id }
     }
 
     /// A signed-in user with `role` in `acme`.
     pub async fn user(&self, email: &str, role: Role) -> Session {
-        let id = self.app.create_user(email, PASSWORD, false).await;
-        add_member(&self.app.pool, self.tenant_id, id, role).await;
-        let client = self.app.client();
-        let token = self.app.login(&client, email, PASSWORD).await;
-        Session {
-            client,
-            token,
-            user_id: id,
-            email: email.to_owned(),
-        }
+        self.member_of(self.tenant_id, email, role).await
+    }
+
+    /// A signed-in user with `role` in `tenant_id`.
+    pub async fn member_of(&self, tenant_id: Uuid, email: &str, role: Role) -> Session {
+        let session = self.app.sign_in_member(tenant_id, email, role).await;
+        session.checking(assert_html_csp_clean)
+    }
+
+    /// A signed-in platform admin (a member of no tenant).
+    pub async fn platform_admin(&self, email: &str) -> Session {
+        let session = self.app.sign_in(email, true).await;
+        session.checking(assert_html_csp_clean)
     }
 
     /// Request a cluster through the service (as `session`'s user, an owner or member).
@@ -155,14 +148,6 @@ impl Fixture {
     }
 }
 
-/// The Elasticsearch custom resource, for reading what the portal applied to the simulated Kubernetes.
-pub fn es_resource() -> kube::api::ApiResource {
-    kube::api::ApiResource::from_gvk_with_plural(
-        &kube::api::GroupVersionKind::gvk("elasticsearch.k8s.elastic.co", "v1", "Elasticsearch"),
-        "elasticsearches",
-    )
-}
-
 /// The password in the `elastic` user's Secret of `cluster` in tenant `acme` (what the reveal must show).
 pub async fn elastic_password(app: &TestApp, cluster: &str) -> String {
     let secret = kube::Api::<k8s_openapi::api::core::v1::Secret>::namespaced(
@@ -177,94 +162,6 @@ pub async fn elastic_password(app: &TestApp, cluster: &str) -> String {
         .and_then(|d| d.get("elastic").cloned())
         .expect("the elastic key");
     String::from_utf8(bytes.0).expect("a UTF-8 password")
-}
-
-/// Insert a tenant directly.
-pub async fn create_tenant(pool: &PgPool, slug: &str, l: Resources) -> Uuid {
-    sqlx::query_scalar(
-        "INSERT INTO tenants (slug, name, max_clusters, max_nodes, max_cpu_millis, max_memory_mib, \
-         max_storage_gib) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(slug)
-    .bind(format!("Team {slug}"))
-    .bind(l.clusters)
-    .bind(l.nodes)
-    .bind(l.cpu_millis)
-    .bind(l.memory_mib)
-    .bind(l.storage_gib)
-    .fetch_one(pool)
-    .await
-    .unwrap()
-}
-
-/// Make `user_id` a member of `tenant_id`.
-pub async fn add_member(pool: &PgPool, tenant_id: Uuid, user_id: Uuid, role: Role) {
-    sqlx::query("INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)")
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(role.as_str())
-        .execute(pool)
-        .await
-        .unwrap();
-}
-
-/// A signed-in browser-less client.
-pub struct Session {
-    /// Client with the session cookie (does not follow redirects).
-    pub client: reqwest::Client,
-    /// The session's CSRF token.
-    pub token: String,
-    /// The user.
-    pub user_id: Uuid,
-    /// Their email.
-    pub email: String,
-}
-
-impl Session {
-    /// GET: status and body. Every HTML answer is checked against the CSP ([`assert_html_csp_clean`]).
-    pub async fn get(&self, app: &TestApp, path: &str) -> (u16, String) {
-        let r = self.client.get(app.url(path)).send().await.unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let body = r.text().await.unwrap();
-        assert_html_csp_clean(&format!("GET {path}"), &headers, &body);
-        (status, body)
-    }
-
-    /// POST a form with the CSRF token.
-    pub async fn post(&self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Response {
-        let mut form: Vec<(&str, &str)> = vec![("csrf_token", self.token.as_str())];
-        form.extend_from_slice(fields);
-        self.client
-            .post(app.url(path))
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// POST a form: status and the redirect location (303) or the body.
-    pub async fn post_text(
-        &self,
-        app: &TestApp,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> (u16, String) {
-        let r = self.post(app, path, fields).await;
-        let status = r.status().as_u16();
-        if status == 303 {
-            let loc = r.headers()[reqwest::header::LOCATION]
-                .to_str()
-                .unwrap()
-                .to_owned();
-            (status, loc)
-        } else {
-            let headers = r.headers().clone();
-            let body = r.text().await.unwrap();
-            assert_html_csp_clean(&format!("POST {path}"), &headers, &body);
-            (status, body)
-        }
-    }
 }
 
 /// The form fields of the `three-nodes` template with `name`, as the browser sends them.
