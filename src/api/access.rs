@@ -14,7 +14,6 @@ use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult};
 use crate::audit::Actor;
 use crate::clusters::service::Caller;
-use crate::error::AppError;
 use crate::request_meta::RequestMeta;
 use crate::tenants::access::{self, Access, Visitor};
 use crate::tenants::slug::MAX_SLUG_LEN;
@@ -131,7 +130,7 @@ impl FromRequestParts<ApiState> for TenantCtx {
                 ))
             })?;
         tenant_slug(&slug)?;
-        let mut conn = state.app.db.acquire().await.map_err(AppError::from)?;
+        let mut conn = state.app.db.acquire().await?;
         let found = access::access(&mut conn, &slug, Self::visitor(&caller)).await?;
         Ok(Self::of(caller, found.ok_or_else(ApiError::not_found)?))
     }

@@ -16,7 +16,6 @@ use super::cursor;
 use super::error::{ApiResult, Problem};
 use super::extract::ApiQuery;
 use crate::audit::query::{self, AuditFilter, AuditRow, Cursor};
-use crate::error::AppError;
 use crate::tenants::repo;
 
 /// The routes.
@@ -127,7 +126,7 @@ async fn read(
         None => Cursor::Newest,
         Some(c) => Cursor::Before(cursor::decode::<BeforeId>(c)?.id),
     };
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let page = query::page(&mut conn, &filter, position).await?;
     Ok(AuditPage {
         next_cursor: page.older.map(|id| cursor::encode(&BeforeId { id })),
@@ -191,7 +190,7 @@ async fn platform_audit(
     let tenant_id = match nonblank(q.tenant) {
         None => None,
         Some(slug) => {
-            let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+            let mut conn = api.app.db.acquire().await?;
             match repo::by_slug(&mut conn, &slug).await? {
                 Some(t) => Some(t.id),
                 // An unknown tenant has no rows.

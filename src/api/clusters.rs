@@ -108,7 +108,7 @@ pub fn change_caller(
 
 /// A live cluster of the tenant (404 otherwise).
 pub async fn load(api: &ApiState, ctx: &TenantCtx, name: &str) -> ApiResult<Cluster> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     Ok(repo::get_by_name(&mut conn, ctx.tenant.id, name).await?)
 }
 
@@ -225,7 +225,7 @@ async fn list_clusters(
         .as_deref()
         .map(cursor::decode::<AfterName>)
         .transpose()?;
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let mut clusters = repo::list_for_tenant(
         &mut conn,
         ctx.tenant.id,
@@ -563,7 +563,7 @@ async fn cluster_pods(
     ctx: TenantCtx,
     ApiPath(path): ApiPath<ClusterPath>,
 ) -> ApiResult<Json<PodList>> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let cluster = repo::get_by_name(&mut conn, ctx.tenant.id, &path.name).await?;
     let pods = repo::pods(&mut conn, cluster.id).await?;
     Ok(Json(PodList {

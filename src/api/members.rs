@@ -17,7 +17,6 @@ use super::access::TenantCtx;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
 use super::views::{MemberList, MemberView, RoleName};
-use crate::error::AppError;
 use crate::request_meta::RequestMeta;
 use crate::tenants::members::{self, Member};
 use crate::tenants::service;
@@ -58,7 +57,7 @@ pub struct MemberPath {
 )]
 #[tracing::instrument(skip_all, fields(tenant = %ctx.slug()))]
 async fn list_members(State(api): State<ApiState>, ctx: TenantCtx) -> ApiResult<Json<MemberList>> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let list = members::list(&mut conn, ctx.tenant.id).await?;
     Ok(Json(MemberList {
         items: list.iter().map(member_view).collect(),
@@ -122,7 +121,7 @@ pub struct UpdateMemberRequest {
 }
 
 async fn find(api: &ApiState, ctx: &TenantCtx, user_id: Uuid) -> ApiResult<Member> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     members::list(&mut conn, ctx.tenant.id)
         .await?
         .into_iter()

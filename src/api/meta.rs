@@ -13,7 +13,6 @@ use super::auth::ApiCaller;
 use super::error::ApiResult;
 use super::views::SpecView;
 use crate::clusters::{service, templates};
-use crate::error::AppError;
 
 /// The routes.
 pub fn router() -> OpenApiRouter<ApiState> {
@@ -90,7 +89,7 @@ async fn list_versions(
     State(api): State<ApiState>,
     _caller: ApiCaller,
 ) -> ApiResult<Json<VersionList>> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let rules = service::spec_rules(&mut conn).await?;
     Ok(Json(VersionList {
         versions: rules

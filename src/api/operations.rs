@@ -18,10 +18,8 @@ use super::clusters::page_size;
 use super::cursor;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiPath, ApiQuery};
-use super::views::{OperationPage, OperationView, StepView};
-use crate::clusters::service;
-use crate::error::{AppError, AppResult};
-use crate::operations::model::{OperationKind, OperationState, Step};
+use super::views::{OperationPage, OperationView};
+use crate::clusters::{self, service};
 use crate::operations::repo::{self as ops, Operation};
 use crate::request_meta::RequestMeta;
 
@@ -60,78 +58,6 @@ struct Before {
     id: Uuid,
 }
 
-/// One page of a tenant's operations, newest first, as views.
-async fn page(
-    conn: &mut PgConnection,
-    tenant_slug: &str,
-    tenant_id: Uuid,
-    cluster: Option<&str>,
-    before: Option<&Before>,
-    limit: i64,
-) -> AppResult<Vec<OperationView>> {
-    let rows = sqlx::query!(
-        r#"SELECT o.id, c.name AS cluster, o.kind, o.state, o.params, o.target_generation, o.steps,
-                  o.last_error, o.stalled_reason, o.attempts, o.requested_by, o.created_at, o.started_at,
-                  o.applied_at, o.finished_at
-           FROM operations o JOIN clusters c ON c.id = o.cluster_id
-           WHERE o.tenant_id = $1 AND ($2::text IS NULL OR c.name = $2)
-             AND ($3::timestamptz IS NULL OR (o.created_at, o.id) < ($3, $4::uuid))
-           ORDER BY o.created_at DESC, o.id DESC
-           LIMIT $5"#,
-        tenant_id,
-        cluster,
-        before.map(|b| b.at),
-        before.map(|b| b.id),
-        limit
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            let bad =
-                |what: &str| AppError::Internal(anyhow::anyhow!("operation {}: bad {what}", r.id));
-            let kind = OperationKind::parse(&r.kind).ok_or_else(|| bad("kind"))?;
-            let state = OperationState::parse(&r.state).ok_or_else(|| bad("state"))?;
-            let steps: Vec<Step> =
-                serde_json::from_value(r.steps.clone()).map_err(|_| bad("steps"))?;
-            Ok(OperationView {
-                id: r.id,
-                tenant: tenant_slug.to_owned(),
-                cluster: r.cluster,
-                kind: kind.into(),
-                state: state.into(),
-                done: !state.is_active(),
-                params: r.params,
-                target_generation: r.target_generation,
-                steps: steps
-                    .into_iter()
-                    .map(|s| StepView {
-                        at: s.at,
-                        message: s.message,
-                    })
-                    .collect(),
-                last_error: r.last_error,
-                stalled_reason: r.stalled_reason,
-                attempts: r.attempts,
-                requested_by: r.requested_by,
-                created_at: r.created_at,
-                started_at: r.started_at,
-                applied_at: r.applied_at,
-                finished_at: r.finished_at,
-            })
-        })
-        .collect()
-}
-
-/// The name of an operation's cluster.
-async fn cluster_name(conn: &mut PgConnection, cluster_id: Uuid) -> AppResult<String> {
-    Ok(
-        sqlx::query_scalar!("SELECT name FROM clusters WHERE id = $1", cluster_id)
-            .fetch_one(&mut *conn)
-            .await?,
-    )
-}
-
 /// List the tenant's operations, newest first.
 #[utoipa::path(
     get,
@@ -153,16 +79,20 @@ async fn list_operations(
         .as_deref()
         .map(cursor::decode::<Before>)
         .transpose()?;
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
-    let mut items = page(
+    let mut conn = api.app.db.acquire().await?;
+    let cluster = query.cluster.as_deref();
+    let before = before.map(|b| (b.at, b.id));
+    let mut items: Vec<OperationView> = ops::page_for_tenant(
         &mut conn,
-        ctx.slug(),
         ctx.tenant.id,
-        query.cluster.as_deref(),
-        before.as_ref(),
+        cluster,
+        before,
         i64::from(limit) + 1,
     )
-    .await?;
+    .await?
+    .into_iter()
+    .map(|op| OperationView::listed(op, ctx.slug()))
+    .collect();
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     let next_cursor = more.then(|| items.last()).flatten().map(|last| {
@@ -179,7 +109,7 @@ async fn view(
     ctx: &TenantCtx,
     op: &Operation,
 ) -> ApiResult<OperationView> {
-    let name = cluster_name(conn, op.cluster_id).await?;
+    let name = clusters::repo::name_of(conn, op.cluster_id).await?;
     Ok(OperationView::new(op, ctx.slug(), &name))
 }
 
@@ -201,7 +131,7 @@ async fn get_operation(
     ctx: TenantCtx,
     ApiPath(path): ApiPath<OperationPath>,
 ) -> ApiResult<Json<OperationView>> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let op = ops::get(&mut conn, ctx.tenant.id, path.id).await?;
     Ok(Json(view(&mut conn, &ctx, &op).await?))
 }
@@ -236,6 +166,6 @@ async fn cancel_operation(
     let op = service::cancel(&api.app, &ctx.service_caller(meta), path.id)
         .await
         .map_err(ApiError::from)?;
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     Ok(Json(view(&mut conn, &ctx, &op).await?))
 }

@@ -22,7 +22,6 @@ use super::access::{TenantCtx, tenant_slug};
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult};
 use crate::clusters::read::{self, Found};
-use crate::error::AppError;
 
 /// Entries kept before expired ones are swept.
 const SWEEP_ABOVE: usize = 10_000;
@@ -90,7 +89,7 @@ pub async fn cluster_in_tenant(
     let found = match api.reads.get(&key) {
         Some(found) => found,
         None => {
-            let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+            let mut conn = api.app.db.acquire().await?;
             let found = read::tenant_and_cluster(&mut conn, caller.user_id(), slug, name).await?;
             let found = Arc::new(found.ok_or_else(ApiError::not_found)?);
             api.reads.put(key, found.clone());

@@ -16,7 +16,6 @@ use super::auth::ApiCaller;
 use super::error::{ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
 use crate::clusters::storage_classes::{self, StorageClass};
-use crate::error::AppError;
 use crate::request_meta::RequestMeta;
 
 /// The routes.
@@ -65,7 +64,7 @@ async fn list_storage_classes(
     State(api): State<ApiState>,
     _caller: ApiCaller,
 ) -> ApiResult<Json<StorageClassList>> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let items = storage_classes::list(&mut conn).await?;
     Ok(Json(StorageClassList {
         items: items.into_iter().map(StorageClassView::from).collect(),

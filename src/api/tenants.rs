@@ -17,7 +17,7 @@ use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::ApiJson;
 use super::views::{QuotaLimits, QuotaView, TenantList, TenantView};
-use crate::error::{AppError, FieldErrors};
+use crate::error::FieldErrors;
 use crate::request_meta::RequestMeta;
 use crate::tenants::quota::{self, DEFAULT_LIMITS, QuotaDimension, Resources};
 use crate::tenants::{Role, Tenant, TenantName, TenantSlug, repo, service};
@@ -55,7 +55,7 @@ async fn list_tenants(
     State(api): State<ApiState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<TenantList>> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let memberships = repo::memberships(&mut conn, caller.user_id()).await?;
     let mut items: Vec<TenantView> = memberships
         .iter()
@@ -245,7 +245,7 @@ async fn update_tenant(
 )]
 #[tracing::instrument(skip_all, fields(tenant = %ctx.slug()))]
 async fn get_quota(State(api): State<ApiState>, ctx: TenantCtx) -> ApiResult<Json<QuotaView>> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let usage = quota::usage(&mut conn, ctx.tenant.id).await?;
     Ok(Json(quota_view(ctx.tenant.limits, usage)))
 }

@@ -20,7 +20,7 @@ use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
 use crate::accounts::service;
 use crate::accounts::tokens::{self, NewToken, TokenRow};
-use crate::error::{AppError, FieldErrors};
+use crate::error::FieldErrors;
 use crate::request_meta::RequestMeta;
 use crate::tenants::{members, repo};
 
@@ -122,7 +122,7 @@ pub struct CreateTokenRequest {
 )]
 #[tracing::instrument(skip_all)]
 async fn list_tokens(State(api): State<ApiState>, caller: ApiCaller) -> ApiResult<Json<TokenList>> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let rows = tokens::list_for_user(&mut conn, caller.user_id(), caller.tenant_limit()).await?;
     Ok(Json(TokenList {
         items: rows.iter().map(TokenView::from).collect(),
@@ -150,7 +150,7 @@ async fn create_token(
     meta: RequestMeta,
     ApiJson(body): ApiJson<CreateTokenRequest>,
 ) -> ApiResult<Response> {
-    let mut conn = api.app.db.acquire().await.map_err(AppError::from)?;
+    let mut conn = api.app.db.acquire().await?;
     let tenant_id = match body.tenant.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(slug) => {

@@ -14,7 +14,7 @@ use crate::clusters::repo::{Cluster, PodRow};
 use crate::clusters::state::StateKind;
 use crate::k8s::expose::Exposure;
 use crate::operations::model::{OperationKind, OperationState};
-use crate::operations::repo::Operation;
+use crate::operations::repo::{Operation, TenantOperation};
 use crate::spec::{
     ClusterSpec, ClusterSpecInput, KibanaInput, NodeRole, NodeSetInput, NumberInput,
 };
@@ -706,6 +706,36 @@ impl OperationView {
                 .collect(),
             last_error: op.last_error.clone(),
             stalled_reason: op.stalled_reason.clone(),
+            attempts: op.attempts,
+            requested_by: op.requested_by,
+            created_at: op.created_at,
+            started_at: op.started_at,
+            applied_at: op.applied_at,
+            finished_at: op.finished_at,
+        }
+    }
+
+    /// The view of an entry of a tenant's operations page.
+    pub fn listed(op: TenantOperation, tenant: &str) -> Self {
+        Self {
+            id: op.id,
+            tenant: tenant.to_owned(),
+            cluster: op.cluster,
+            kind: op.kind.into(),
+            state: op.state.into(),
+            done: !op.state.is_active(),
+            params: op.params,
+            target_generation: op.target_generation,
+            steps: op
+                .steps
+                .into_iter()
+                .map(|s| StepView {
+                    at: s.at,
+                    message: s.message,
+                })
+                .collect(),
+            last_error: op.last_error,
+            stalled_reason: op.stalled_reason,
             attempts: op.attempts,
             requested_by: op.requested_by,
             created_at: op.created_at,

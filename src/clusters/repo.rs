@@ -239,6 +239,52 @@ pub async fn get_by_name(
     Ok(row.into())
 }
 
+/// Record the health of the cluster's Kibana as its engine reported it.
+pub async fn set_kibana_health(conn: &mut PgConnection, id: Uuid, health: &str) -> AppResult<()> {
+    sqlx::query!(
+        "UPDATE clusters SET kibana_health = $2 WHERE id = $1",
+        id,
+        health
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Record the status the cluster's engine read from its primary object; false when the cluster is deleted
+/// (nothing written).
+pub async fn record_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &crate::k8s::engine::ObservedStatus,
+) -> AppResult<bool> {
+    let updated = sqlx::query!(
+        r#"UPDATE clusters SET health = $2, phase = $3, available_nodes = $4, observed_version = $5,
+                  observed_generation = $6, conditions = $7, in_progress = $8, status_observed_at = now()
+           WHERE id = $1 AND deleted_at IS NULL"#,
+        id,
+        status.health,
+        status.phase,
+        status.available_nodes,
+        status.version,
+        status.observed_generation.unwrap_or(0),
+        status.conditions,
+        status.in_progress
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(updated.rows_affected() > 0)
+}
+
+/// The name of a cluster (live or deleted) by id.
+pub async fn name_of(conn: &mut PgConnection, id: Uuid) -> AppResult<String> {
+    Ok(
+        sqlx::query_scalar!("SELECT name FROM clusters WHERE id = $1", id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
 /// Did the tenant have a cluster of this name that is now deleted (so a page about it can say so rather than
 /// answer 404)?
 pub async fn was_deleted(conn: &mut PgConnection, tenant_id: Uuid, name: &str) -> AppResult<bool> {

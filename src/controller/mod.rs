@@ -6,6 +6,7 @@ pub mod load_balancers;
 pub mod observer;
 pub mod pod_reason;
 pub mod reconciler;
+pub mod repo;
 pub mod resync;
 
 use tokio::sync::mpsc;

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::clusters::repo as clusters;
-use crate::controller::pod_reason;
+use crate::controller::{pod_reason, repo};
 use crate::error::AppResult;
 use crate::k8s::engine::{self, Engine, Observation, ObservedStatus};
 use crate::k8s::labels;
@@ -93,13 +93,7 @@ async fn handle(
                         record_status(&mut conn, seen, cluster_id, engine, &obj, status).await?
                     }
                     Observation::Kibana { health } => {
-                        sqlx::query!(
-                            "UPDATE clusters SET kibana_health = $2 WHERE id = $1",
-                            cluster_id,
-                            health
-                        )
-                        .execute(&mut *conn)
-                        .await?;
+                        clusters::set_kibana_health(&mut conn, cluster_id, &health).await?;
                     }
                 }
                 return Ok(());
@@ -123,13 +117,7 @@ async fn handle(
             }
             match key.kind.as_str() {
                 "Pod" => {
-                    sqlx::query!(
-                        "DELETE FROM cluster_pods WHERE cluster_id = $1 AND name = $2",
-                        cluster_id,
-                        key.name
-                    )
-                    .execute(&mut *conn)
-                    .await?;
+                    repo::forget_pod(&mut conn, cluster_id, &key.name).await?;
                 }
                 "Service" => {
                     super::load_balancers::record(&mut conn, cluster_id, &obj, true).await?
@@ -170,22 +158,7 @@ async fn record_status(
         }
         return Ok(());
     }
-    let updated = sqlx::query!(
-        r#"UPDATE clusters SET health = $2, phase = $3, available_nodes = $4, observed_version = $5,
-                  observed_generation = $6, conditions = $7, in_progress = $8, status_observed_at = now()
-           WHERE id = $1 AND deleted_at IS NULL"#,
-        cluster_id,
-        status.health,
-        status.phase,
-        status.available_nodes,
-        status.version,
-        status.observed_generation.unwrap_or(0),
-        status.conditions,
-        status.in_progress
-    )
-    .execute(&mut *conn)
-    .await?;
-    if updated.rows_affected() == 0 {
+    if !clusters::record_status(conn, cluster_id, &status).await? {
         return Ok(());
     }
     let now = Seen {
@@ -208,16 +181,7 @@ async fn record_status(
         }
     };
     if changed {
-        sqlx::query!(
-            "INSERT INTO cluster_status_history (cluster_id, health, nodes_ready, nodes_desired) \
-             VALUES ($1, $2, $3, $4)",
-            cluster_id,
-            status.health,
-            status.available_nodes,
-            status.desired_nodes
-        )
-        .execute(&mut *conn)
-        .await?;
+        repo::record_history(conn, cluster_id, &status).await?;
         ops::note_progress(conn, cluster_id).await?;
         seen.insert(cluster_id, now);
     } else if let Some(prev) = seen.get_mut(&cluster_id) {
@@ -299,45 +263,29 @@ async fn record_pod(conn: &mut PgConnection, cluster_id: Uuid, obj: &Value) -> A
     } else {
         pod_reason::explain(obj)
     };
-    sqlx::query!(
-        r#"INSERT INTO cluster_pods (cluster_id, name, node_set, component, phase, ready, restarts, node_name,
-                                     reason, started_at, observed_at)
-           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()
-           WHERE EXISTS (SELECT 1 FROM clusters WHERE id = $1 AND deleted_at IS NULL)
-           ON CONFLICT (cluster_id, name) DO UPDATE SET node_set = $3, component = $4, phase = $5, ready = $6,
-               restarts = $7, node_name = $8, reason = $9, started_at = $10, observed_at = now()"#,
-        cluster_id,
+    let pod = repo::PodRecord {
         name,
         node_set,
         component,
         phase,
         ready,
-        restarts as i32,
+        restarts: restarts as i32,
         node,
-        reason,
-        started
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+        reason: &reason,
+        started,
+    };
+    repo::record_pod(conn, cluster_id, &pod).await
 }
 
 /// Keep `kube_contact` current: the last time the watches worked, or since when they fail.
 async fn record_contact(state: &AppState, conn: &mut PgConnection) -> AppResult<()> {
     match state.cache.failing_since() {
         None if state.cache.is_synced() => {
-            sqlx::query!("UPDATE kube_contact SET last_ok_at = now(), unreachable_since = NULL")
-                .execute(&mut *conn)
-                .await?;
+            repo::contact_ok(conn).await?;
         }
         None => {}
         Some(since) => {
-            sqlx::query!(
-                "UPDATE kube_contact SET unreachable_since = coalesce(unreachable_since, $1)",
-                since
-            )
-            .execute(&mut *conn)
-            .await?;
+            repo::contact_lost(conn, since).await?;
         }
     }
     Ok(())
@@ -348,15 +296,13 @@ async fn record_contact(state: &AppState, conn: &mut PgConnection) -> AppResult<
 pub async fn stale_since(
     conn: &mut PgConnection,
 ) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
-    let row = sqlx::query!("SELECT last_ok_at, unreachable_since FROM kube_contact")
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.and_then(|r| {
-        let quiet = chrono::Utc::now() - r.last_ok_at
+    let contact = repo::contact(conn).await?;
+    Ok(contact.and_then(|(last_ok_at, unreachable_since)| {
+        let quiet = chrono::Utc::now() - last_ok_at
             > chrono::Duration::seconds(STALE_AFTER.as_secs() as i64);
-        match r.unreachable_since {
-            Some(since) => Some(since.min(r.last_ok_at)),
-            None if quiet => Some(r.last_ok_at),
+        match unreachable_since {
+            Some(since) => Some(since.min(last_ok_at)),
+            None if quiet => Some(last_ok_at),
             None => None,
         }
     }))
@@ -369,13 +315,7 @@ pub const STALE_AFTER: Duration = Duration::from_secs(30);
 /// marked applied), finish deletes whose resources are gone, and mark stalls.
 async fn periodic(state: &AppState, seen: &mut HashMap<Uuid, Seen>) -> AppResult<()> {
     let mut conn = state.db.acquire().await?;
-    let waiting = sqlx::query!(
-        r#"SELECT o.cluster_id, o.kind, t.slug, c.name, c.engine
-           FROM operations o JOIN clusters c ON c.id = o.cluster_id JOIN tenants t ON t.id = c.tenant_id
-           WHERE o.state = 'waiting'"#
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let waiting = repo::waiting(&mut conn).await?;
     for w in waiting {
         let Some(engine) = engine::by_name(&w.engine) else {
             continue;

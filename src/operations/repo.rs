@@ -463,3 +463,90 @@ pub async fn end(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// One operation of a tenant's history with its cluster's name: an entry of the API's operations pages.
+#[derive(Debug, Clone)]
+pub struct TenantOperation {
+    /// Operation id.
+    pub id: Uuid,
+    /// The cluster's name.
+    pub cluster: String,
+    /// What it does.
+    pub kind: OperationKind,
+    /// Where it is.
+    pub state: OperationState,
+    /// Its parameters.
+    pub params: Value,
+    /// The cluster generation it brings.
+    pub target_generation: i64,
+    /// Its progress log.
+    pub steps: Vec<Step>,
+    /// The last error, while retrying or after failing.
+    pub last_error: Option<String>,
+    /// Why it is stalled, if it is.
+    pub stalled_reason: Option<String>,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// Who asked for it.
+    pub requested_by: Option<Uuid>,
+    /// When it was asked for.
+    pub created_at: DateTime<Utc>,
+    /// When the reconciler took it.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When its change was applied.
+    pub applied_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A page of the tenant's operations (of one cluster, by name, when given), newest first, older than
+/// `before` (`created_at`, `id`) when given.
+#[tracing::instrument(skip(conn))]
+pub async fn page_for_tenant(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    cluster: Option<&str>,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> AppResult<Vec<TenantOperation>> {
+    let rows = sqlx::query!(
+        r#"SELECT o.id, c.name AS cluster, o.kind, o.state, o.params, o.target_generation, o.steps,
+                  o.last_error, o.stalled_reason, o.attempts, o.requested_by, o.created_at, o.started_at,
+                  o.applied_at, o.finished_at
+           FROM operations o JOIN clusters c ON c.id = o.cluster_id
+           WHERE o.tenant_id = $1 AND ($2::text IS NULL OR c.name = $2)
+             AND ($3::timestamptz IS NULL OR (o.created_at, o.id) < ($3, $4::uuid))
+           ORDER BY o.created_at DESC, o.id DESC
+           LIMIT $5"#,
+        tenant_id,
+        cluster,
+        before.map(|b| b.0),
+        before.map(|b| b.1),
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let bad =
+                |what: &str| AppError::Internal(anyhow::anyhow!("operation {}: bad {what}", r.id));
+            Ok(TenantOperation {
+                id: r.id,
+                cluster: r.cluster,
+                kind: OperationKind::parse(&r.kind).ok_or_else(|| bad("kind"))?,
+                state: OperationState::parse(&r.state).ok_or_else(|| bad("state"))?,
+                params: r.params,
+                target_generation: r.target_generation,
+                steps: serde_json::from_value(r.steps).map_err(|_| bad("steps"))?,
+                last_error: r.last_error,
+                stalled_reason: r.stalled_reason,
+                attempts: r.attempts,
+                requested_by: r.requested_by,
+                created_at: r.created_at,
+                started_at: r.started_at,
+                applied_at: r.applied_at,
+                finished_at: r.finished_at,
+            })
+        })
+        .collect()
+}
