@@ -6,6 +6,20 @@
 #   scripts/bench-api.sh                     # DATABASE_URL: a server where a database may be created
 #   BENCH_SECS=30 BENCH_CONNECTIONS=64 scripts/bench-api.sh
 #   ESAAS_BIN=target/release/esaas scripts/bench-api.sh   # skip the build
+#   ESAAS_API_READ_CACHE_MS=0 scripts/bench-api.sh         # the uncached read path (default: 250 ms cache)
+#   BENCH_DB_SSLMODE=disable scripts/bench-api.sh          # the portal's database connection without TLS
+#
+# The portal's connection to Postgres uses whatever DATABASE_URL asks for; with no `sslmode` sqlx prefers TLS,
+# and a server with `ssl = on` (Debian's default) encrypts even loopback traffic: about a quarter of the
+# portal's CPU per uncached read goes to rustls then (see the profile in the issue 11 note).
+#
+# Measured on the 2-core dev VM (wrk, portal and Postgres share the cores; other builds ran beside, so
+# +-20 %), 15 s runs, 41 clusters in the tenant:
+#   before issue 11.6, cache off: GET one 4,181 req/s p50 14.3 p99 39.5 ms; list 954 req/s p99 129 ms
+#   before, cache on:             GET one 22,122 req/s p50 2.6 p99 18.9 ms
+#   after, cache off:             GET one 6,619 req/s p50 9.2 p99 23.0 ms; list 1,374 req/s p50 40 ms
+#   after, cache off, no TLS:     GET one 7,719 req/s p50 7.8 p99 19.9 ms; list 1,518 req/s p50 39 ms
+#   after, cache on:              GET one 20,760 req/s p50 2.5 ms (same as before within the noise)
 #
 # Starts the project-local PostgreSQL when DATABASE_URL is not set, creates a fresh database (dropped at the
 # end), runs the portal with the per-token rate limit off (ESAAS_API_RATE_LIMIT=off: one token sends
@@ -36,6 +50,12 @@ server_url=$DATABASE_URL
 db="esaas_bench_$$"
 psql "$server_url" -qc "CREATE DATABASE \"$db\"" >/dev/null
 export DATABASE_URL="${server_url%/*}/$db"
+if [ -n "${BENCH_DB_SSLMODE:-}" ]; then
+  case $DATABASE_URL in
+    *\?*) DATABASE_URL="$DATABASE_URL&sslmode=$BENCH_DB_SSLMODE" ;;
+    *) DATABASE_URL="$DATABASE_URL?sslmode=$BENCH_DB_SSLMODE" ;;
+  esac
+fi
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 work=$(mktemp -d)
@@ -115,7 +135,8 @@ run() {
   echo "$out" | grep RESULT | sed "s/^RESULT/$label:/; s/\$/ portal_cpu=${cpu}% portal_rss_mib=$(rss_mib)/"
 }
 
-echo "== $(nproc) cores, $conns connections, $threads wrk threads, ${secs}s per run, portal $bin"
+echo "== $(nproc) cores, $conns connections, $threads wrk threads, ${secs}s per run, portal $bin," \
+  "read cache ${ESAAS_API_READ_CACHE_MS:-250} ms, database sslmode ${BENCH_DB_SSLMODE:-from DATABASE_URL}"
 run "GET cluster  " "$base/api/v1/tenants/acme/clusters/logs" "$work/report.lua"
 run "list clusters" "$base/api/v1/tenants/acme/clusters?limit=20" "$work/report.lua"
 run "POST create  " "$base/api/v1/tenants/acme/clusters" "$work/create-report.lua" -H 'Content-Type: application/json'

@@ -8,6 +8,7 @@
 
 use axum::extract::{FromRequestParts, RawPathParams};
 use http::request::Parts;
+use sqlx::PgConnection;
 
 use super::ApiState;
 use super::auth::ApiCaller;
@@ -117,21 +118,42 @@ impl FromRequestParts<ApiState> for TenantCtx {
     #[tracing::instrument(skip_all)]
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
         let caller = ApiCaller::from_request_parts(parts, state).await?;
+        let TenantParam(slug) = TenantParam::from_request_parts(parts, state).await?;
+        let mut conn = state.app.db.acquire().await?;
+        Self::load(&mut conn, caller, &slug).await
+    }
+}
+
+impl TenantCtx {
+    /// The caller's access to the tenant `slug` read on `conn` (a handler that reads more on the same
+    /// connection takes [`TenantParam`] instead of `TenantCtx` and calls this: one pooled connection per
+    /// request). 404 unless the caller may see the tenant.
+    pub async fn load(conn: &mut PgConnection, caller: ApiCaller, slug: &str) -> ApiResult<Self> {
+        tenant_slug(slug)?;
+        let found = access::access(conn, slug, Self::visitor(&caller)).await?;
+        Ok(Self::of(caller, found.ok_or_else(ApiError::not_found)?))
+    }
+}
+
+/// The `{tenant}` segment of the path, as given (checked by [`TenantCtx::load`]).
+#[derive(Debug, Clone)]
+pub struct TenantParam(pub String);
+
+impl FromRequestParts<ApiState> for TenantParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::not_found())?;
-        let slug = params
+        params
             .iter()
             .find(|(k, _)| *k == "tenant")
-            .map(|(_, v)| v.to_owned())
+            .map(|(_, v)| Self(v.to_owned()))
             .ok_or_else(|| {
                 ApiError::from(anyhow::anyhow!(
                     "TenantCtx used on a route without {{tenant}}"
                 ))
-            })?;
-        tenant_slug(&slug)?;
-        let mut conn = state.app.db.acquire().await?;
-        let found = access::access(&mut conn, &slug, Self::visitor(&caller)).await?;
-        Ok(Self::of(caller, found.ok_or_else(ApiError::not_found)?))
+            })
     }
 }

@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ApiState;
-use super::access::TenantCtx;
+use super::access::{TenantCtx, TenantParam};
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult, Problem, pointer};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
@@ -213,19 +213,24 @@ pub fn page_size(limit: Option<u32>) -> ApiResult<u32> {
     params(("tenant" = String, Path, description = "Tenant slug", example = "acme"), ClusterListQuery),
     responses((status = 200, description = "A page of clusters", body = ClusterPage))
 )]
-#[tracing::instrument(skip_all, fields(tenant = %ctx.slug()))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant.0))]
 async fn list_clusters(
     State(api): State<ApiState>,
-    ctx: TenantCtx,
-    ApiQuery(query): ApiQuery<ClusterListQuery>,
+    caller: ApiCaller,
+    tenant: TenantParam,
+    query: Result<ApiQuery<ClusterListQuery>, ApiError>,
 ) -> ApiResult<Json<ClusterPage>> {
+    // One pooled connection for the access check and the page (as `TenantCtx` then the query would, with
+    // the same answers in the same order: 404 before a bad parameter).
+    let mut conn = api.app.db.acquire().await?;
+    let ctx = TenantCtx::load(&mut conn, caller, &tenant.0).await?;
+    let ApiQuery(query) = query?;
     let limit = page_size(query.limit)?;
     let after = query
         .cursor
         .as_deref()
         .map(cursor::decode::<AfterName>)
         .transpose()?;
-    let mut conn = api.app.db.acquire().await?;
     let mut clusters = repo::list_for_tenant(
         &mut conn,
         ctx.tenant.id,

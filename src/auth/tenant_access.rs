@@ -99,20 +99,40 @@ impl FromRequestParts<AppState> for TenantAccess {
                     "TenantAccess used on a route without a {{{TENANT_PATH_PARAM}}} segment"
                 ))
             })?;
-        let visitor = Visitor {
+        let mut conn = state.db.acquire().await?;
+        let found = access::access(&mut conn, &raw, Self::visitor(&user))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(Self::of(user, found))
+    }
+}
+
+impl TenantAccess {
+    fn visitor(user: &CurrentUser) -> Visitor {
+        Visitor {
             user_id: user.user_id,
             is_platform_admin: user.is_platform_admin,
             tenant_limit: None,
-        };
-        let mut conn = state.db.acquire().await?;
-        let found = access::access(&mut conn, &raw, visitor)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        Ok(Self {
+        }
+    }
+
+    fn of(user: CurrentUser, found: access::Access) -> Self {
+        Self {
             user,
             role: found.role(),
             is_member: found.is_member(),
             tenant: found.tenant,
-        })
+        }
+    }
+
+    /// The same rule applied to a tenant and the user's stored membership role there, read by the caller
+    /// together with more (see `clusters::read::tenant_and_cluster`): `None` when the user may not see it.
+    pub fn decide(
+        user: CurrentUser,
+        tenant: Tenant,
+        role: Option<&str>,
+    ) -> AppResult<Option<Self>> {
+        let found = access::decide(Self::visitor(&user), tenant, role)?;
+        Ok(found.map(|found| Self::of(user, found)))
     }
 }

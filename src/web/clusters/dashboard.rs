@@ -7,13 +7,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use http::{HeaderValue, header};
 
-use crate::auth::TenantAccess;
-use crate::clusters::repo;
+use crate::auth::{CurrentUser, TenantAccess};
+use crate::clusters::repo::{self, Cluster};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::clusters::credentials as reveal;
@@ -46,6 +47,17 @@ pub async fn page(
     es_query: &EsQuery,
 ) -> AppResult<DashboardPage> {
     let (cluster, live) = live::load(state, access, name).await?;
+    page_of(state, access, cluster, live, es_query).await
+}
+
+/// The dashboard page of a cluster and its live view.
+async fn page_of(
+    state: &AppState,
+    access: &TenantAccess,
+    cluster: Cluster,
+    live: LiveView,
+    es_query: &EsQuery,
+) -> AppResult<DashboardPage> {
     let es = es_section::load(state, access, &cluster, es_query).await?;
     let slug = access.tenant.slug.to_string();
     Ok(DashboardPage {
@@ -64,15 +76,30 @@ pub async fn page(
 
 /// `GET /t/{tenant}/clusters/{name}`. A cluster that was deleted (for instance while the delete request
 /// redirected here) sends the browser to the list with a message instead of a bare 404.
-#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
+#[tracing::instrument(skip_all, fields(tenant, cluster))]
 pub async fn dashboard(
     State(state): State<AppState>,
-    access: TenantAccess,
-    Path((_tenant, name)): Path<(String, String)>,
-    Query(es_query): Query<EsQuery>,
+    user: CurrentUser,
+    path: Result<Path<(String, String)>, PathRejection>,
+    es_query: Result<Query<EsQuery>, QueryRejection>,
     jar: CookieJar,
 ) -> AppResult<Response> {
-    match page(&state, &access, &name, &es_query).await {
+    // In the order `TenantAccess` then `Query` answered: an undecodable path or a tenant the user may not
+    // see is 404 before a bad query string is 400.
+    let Path((tenant, name)) = path.map_err(|_| AppError::NotFound)?;
+    let span = tracing::Span::current();
+    span.record("tenant", tenant.as_str());
+    span.record("cluster", name.as_str());
+    let (access, found) = live::load_for(&state, user, &tenant, &name).await?;
+    let es_query = match es_query {
+        Ok(Query(q)) => q,
+        Err(rejection) => return Ok(rejection.into_response()),
+    };
+    let page = match found {
+        Some((cluster, live)) => page_of(&state, &access, cluster, live, &es_query).await,
+        None => Err(AppError::NotFound),
+    };
+    match page {
         Ok(mut page) => {
             // The one view of a password just revealed (POST-redirect-GET): shown here, cleared here.
             let revealed = reveal::take(

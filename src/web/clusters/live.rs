@@ -16,13 +16,17 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
 
-use crate::auth::TenantAccess;
+use crate::auth::{CurrentUser, TenantAccess};
+use crate::clusters::read;
 use crate::clusters::repo::{self, Cluster, PodRow};
 use crate::clusters::service;
 use crate::error::{AppError, AppResult};
@@ -531,15 +535,71 @@ pub async fn load(
     // One snapshot for everything below: the summary, the resources chart, the node sets and the timeline
     // cannot disagree, however the observer and the reconciler write in between.
     let mut snapshot = crate::db::snapshot(&state.db).await?;
-    let conn = &mut *snapshot;
-    let cluster = repo::get_by_name(conn, access.tenant.id, name).await?;
-    let pods = repo::pods(conn, cluster.id).await?;
-    let history = repo::history(conn, cluster.id, HISTORY_LEN).await?;
-    let operations = ops::list_for_cluster(conn, cluster.id, TIMELINE_LEN).await?;
-    let unreachable_since = crate::controller::observer::stale_since(conn).await?;
-    let usage = quota::usage(conn, access.tenant.id).await?;
-    let rules = service::spec_rules(conn).await?;
+    let cluster = repo::get_by_name(&mut snapshot, access.tenant.id, name).await?;
+    let rows = Rows::read(&mut snapshot, access.tenant.id, cluster.id).await?;
     drop(snapshot);
+    let live = view(state, access, &cluster, rows);
+    Ok((cluster, live))
+}
+
+/// The caller's access to the tenant `slug` and its live cluster `name` with the cluster's live view, all
+/// from one snapshot whose first query reads the tenant, the membership and the cluster together
+/// ([`read::tenant_and_cluster`]). `NotFound` when the user may not see the tenant; `None` for the cluster
+/// when the tenant has no live cluster of that name.
+pub async fn load_for(
+    state: &AppState,
+    user: CurrentUser,
+    slug: &str,
+    name: &str,
+) -> AppResult<(TenantAccess, Option<(Cluster, LiveView)>)> {
+    let mut snapshot = crate::db::snapshot(&state.db).await?;
+    let found = read::tenant_and_cluster(&mut snapshot, user.user_id, slug, name)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let access = TenantAccess::decide(user, found.tenant, found.role.as_deref())?
+        .ok_or(AppError::NotFound)?;
+    let Some(cluster) = found.cluster else {
+        return Ok((access, None));
+    };
+    let rows = Rows::read(&mut snapshot, access.tenant.id, cluster.id).await?;
+    drop(snapshot);
+    let live = view(state, &access, &cluster, rows);
+    Ok((access, Some((cluster, live))))
+}
+
+/// What the live view shows besides the cluster row, read in the caller's snapshot.
+struct Rows {
+    pods: Vec<PodRow>,
+    history: Vec<repo::HistoryPoint>,
+    operations: Vec<(Operation, Option<String>)>,
+    unreachable_since: Option<DateTime<Utc>>,
+    usage: quota::Resources,
+    rules: crate::spec::SpecRules,
+}
+
+impl Rows {
+    async fn read(conn: &mut PgConnection, tenant_id: Uuid, cluster_id: Uuid) -> AppResult<Self> {
+        Ok(Self {
+            pods: repo::pods(conn, cluster_id).await?,
+            history: repo::history(conn, cluster_id, HISTORY_LEN).await?,
+            operations: ops::list_for_cluster(conn, cluster_id, TIMELINE_LEN).await?,
+            unreachable_since: crate::controller::observer::stale_since(conn).await?,
+            usage: quota::usage(conn, tenant_id).await?,
+            rules: service::spec_rules(conn).await?,
+        })
+    }
+}
+
+/// The live view of `cluster` from what [`Rows::read`] found.
+fn view(state: &AppState, access: &TenantAccess, cluster: &Cluster, rows: Rows) -> LiveView {
+    let Rows {
+        pods,
+        history,
+        operations,
+        unreachable_since,
+        usage,
+        rules,
+    } = rows;
     let upgrade_targets = rules
         .allowed_versions
         .iter()
@@ -587,7 +647,7 @@ pub async fn load(
         .map(|(op, by)| operation_view(op, by.as_deref(), can_change))
         .collect();
     let version = cluster.spec.version.to_string();
-    let live = LiveView {
+    LiveView {
         slug: access.tenant.slug.to_string(),
         name: cluster.name.clone(),
         health: st.health.clone(),
@@ -656,30 +716,35 @@ pub async fn load(
         state_detail: cluster_state.detail,
         state_raw: cluster_state.raw,
         settled: cluster.active_operation.is_none() && !cluster.deleting,
-        resources_svg: resources_svg(&cluster, usage, access.tenant.limits),
-        actions: ActionsView::new(&cluster, can_change, upgrade_targets),
-    };
-    Ok((cluster, live))
+        resources_svg: resources_svg(cluster, usage, access.tenant.limits),
+        actions: ActionsView::new(cluster, can_change, upgrade_targets),
+    }
 }
 
 /// `GET /t/{tenant}/clusters/{name}/live`: the live fragment. When the cluster no longer exists, an htmx
 /// request is redirected to the list (`HX-Redirect`) with a message; others get 404.
-#[tracing::instrument(skip_all, fields(tenant = %access.tenant.slug, cluster = %name))]
+#[tracing::instrument(skip_all, fields(tenant, cluster))]
 pub async fn live(
     State(state): State<AppState>,
-    access: TenantAccess,
-    Path((_tenant, name)): Path<(String, String)>,
+    user: CurrentUser,
+    path: Result<Path<(String, String)>, PathRejection>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    match load(&state, &access, &name).await {
-        Ok((_, live)) => {
+    // As `TenantAccess` answered: an undecodable path is 404.
+    let Path((tenant, name)) = path.map_err(|_| AppError::NotFound)?;
+    let span = tracing::Span::current();
+    span.record("tenant", tenant.as_str());
+    span.record("cluster", name.as_str());
+    let (access, found) = load_for(&state, user, &tenant, &name).await?;
+    match found {
+        Some((_, live)) => {
             let mut response = LiveFragment { live }.into_response();
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(response)
         }
-        Err(AppError::NotFound) if headers.contains_key("hx-request") => {
+        None if headers.contains_key("hx-request") => {
             let list = format!("/t/{}/clusters", access.tenant.slug);
             let mut response = gone_redirect(&access, &name);
             *response.status_mut() = http::StatusCode::OK;
@@ -689,7 +754,7 @@ pub async fn live(
             response.headers_mut().remove(header::LOCATION);
             Ok(response)
         }
-        Err(e) => Err(e),
+        None => Err(AppError::NotFound),
     }
 }
 
