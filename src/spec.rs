@@ -13,9 +13,9 @@
 
 pub mod allow_list;
 pub mod attributes;
+pub mod edits;
 pub mod input;
 pub mod names;
-pub mod operations;
 pub mod patch;
 pub mod roles;
 pub mod rules;
@@ -31,9 +31,9 @@ use crate::tenants::quota::Resources;
 
 pub use allow_list::SourceRange;
 pub use attributes::{NodeAttributeKey, NodeAttributeValue};
+pub use edits::{NodeSetSize, resized, scaled, upgraded};
 pub use input::{ClusterSpecInput, KibanaInput, NodeSetInput, NumberInput};
 pub use names::{ClusterName, NodeSetName, StorageClassName};
-pub use operations::{NodeSetSize, apply_resize, apply_scale, apply_upgrade};
 pub use patch::{SizeChange, SpecPatch};
 pub use roles::NodeRole;
 pub use rules::{SizeBounds, SpecRules};

@@ -15,7 +15,7 @@ use super::access::TenantCtx;
 use super::clusters::{ClusterPath, accepted, change_caller, cluster_response, load};
 use super::error::{ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
-use super::views::OperationView;
+use super::wire::OperationView;
 use crate::clusters::service;
 use crate::request_meta::RequestMeta;
 use crate::spec::SizeChange;
@@ -251,7 +251,7 @@ pub struct DeletionProtectionRequest {
     ),
     request_body = DeletionProtectionRequest,
     responses(
-        (status = 200, description = "The cluster", body = super::views::ClusterView,
+        (status = 200, description = "The cluster", body = super::wire::ClusterView,
             headers(("ETag" = String, description = "The cluster's ETag"))),
         (status = 403, description = "Your role may not change clusters", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match does not match", body = Problem, content_type = "application/problem+json"),

@@ -25,7 +25,7 @@ use super::access::{TenantCtx, TenantParam};
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult, Problem, pointer};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::views::{
+use super::wire::{
     ClusterPage, ClusterStatus, ClusterView, KibanaRequest, NodeSetRequest, OperationView, PodList,
     PodView, SpecRequest,
 };

@@ -16,7 +16,7 @@ use super::ApiState;
 use super::access::TenantCtx;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, ApiPath};
-use super::views::{MemberList, MemberView, RoleName};
+use super::wire::{MemberList, MemberView, RoleName};
 use crate::request_meta::RequestMeta;
 use crate::tenants::members::{self, Member};
 use crate::tenants::service;

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use super::ApiState;
 use super::auth::ApiCaller;
 use super::error::ApiResult;
-use super::views::SpecView;
+use super::wire::SpecView;
 use crate::clusters::{service, templates};
 
 /// The routes.

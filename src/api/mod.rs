@@ -34,7 +34,7 @@ pub mod reads;
 pub mod storage_classes;
 pub mod tenants;
 pub mod tokens;
-pub mod views;
+pub mod wire;
 
 use std::ops::Deref;
 use std::sync::Arc;

@@ -18,7 +18,7 @@ use super::clusters::page_size;
 use super::cursor;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiPath, ApiQuery};
-use super::views::{OperationPage, OperationView};
+use super::wire::{OperationPage, OperationView};
 use crate::clusters::{self, service};
 use crate::operations::repo::{self as ops, Operation};
 use crate::request_meta::RequestMeta;

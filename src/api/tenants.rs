@@ -16,7 +16,7 @@ use super::access::TenantCtx;
 use super::auth::ApiCaller;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::ApiJson;
-use super::views::{QuotaLimits, QuotaView, TenantList, TenantView};
+use super::wire::{QuotaLimits, QuotaView, TenantList, TenantView};
 use crate::error::FieldErrors;
 use crate::request_meta::RequestMeta;
 use crate::tenants::quota::{self, DEFAULT_LIMITS, QuotaDimension, Resources};

@@ -379,7 +379,7 @@ async fn scale_unaudited(
             Ok(Change {
                 kind: OperationKind::Scale,
                 params: json!({ "node_set": node_set, "count": count }),
-                spec: spec::apply_scale(&cluster.spec, rules, node_set, count)?,
+                spec: spec::scaled(&cluster.spec, rules, node_set, count)?,
                 restart_trigger: cluster.restart_trigger.clone(),
             })
         },
@@ -406,7 +406,7 @@ async fn resize_unaudited(
             Ok(Change {
                 kind: OperationKind::Resize,
                 params: json!({ "node_set": node_set, "size": size }),
-                spec: spec::apply_resize(&cluster.spec, rules, node_set, size)?,
+                spec: spec::resized(&cluster.spec, rules, node_set, size)?,
                 restart_trigger: cluster.restart_trigger.clone(),
             })
         },
@@ -435,7 +435,7 @@ async fn upgrade_unaudited(
             Ok(Change {
                 kind: OperationKind::Upgrade,
                 params: json!({ "from": cluster.spec.version.to_string(), "to": version }),
-                spec: spec::apply_upgrade(&cluster.spec, rules, &to)?,
+                spec: spec::upgraded(&cluster.spec, rules, &to)?,
                 restart_trigger: cluster.restart_trigger.clone(),
             })
         },

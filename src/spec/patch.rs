@@ -2,7 +2,7 @@
 //! them. The request service merges them into the spec it has just locked (never into a copy read earlier),
 //! so a change committed while the request was on its way is kept rather than silently overwritten.
 
-use super::operations::find_node_set;
+use super::edits::find_node_set;
 use super::{ClusterSpec, ClusterSpecInput, KibanaInput, NodeSetInput, NodeSetSize};
 use crate::error::FieldErrors;
 

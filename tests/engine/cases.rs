@@ -6,8 +6,8 @@ use esaas::k8s::eck::{RenderContext, RenderedCluster, render};
 use esaas::k8s::expose::{Exposure, IngressSettings, IngressTls};
 use esaas::spec::SourceRange;
 use esaas::spec::{
-    ClusterSpec, ClusterSpecInput, EsVersion, NodeSetSize, SpecRules, apply_resize, apply_scale,
-    apply_upgrade, validate,
+    ClusterSpec, ClusterSpecInput, EsVersion, NodeSetSize, SpecRules, resized, scaled, upgraded,
+    validate,
 };
 use uuid::Uuid;
 
@@ -125,7 +125,7 @@ pub fn all() -> Vec<(String, RenderedCluster)> {
     }
 
     let three = template("three-nodes");
-    let scaled = apply_scale(&three.spec, &rules_for(&three), "default", 5).expect("scale to 5");
+    let scaled = scaled(&three.spec, &rules_for(&three), "default", 5).expect("scale to 5");
     cases.push(("op-scale".to_owned(), render(&context(None), &scaled)));
 
     let dedicated = template("dedicated-masters");
@@ -135,7 +135,7 @@ pub fn all() -> Vec<(String, RenderedCluster)> {
         storage_gib: 50,
     };
     let resized =
-        apply_resize(&dedicated.spec, &rules_for(&dedicated), "data", size).expect("resize data");
+        resized(&dedicated.spec, &rules_for(&dedicated), "data", size).expect("resize data");
     cases.push(("op-resize".to_owned(), render(&context(None), &resized)));
 
     let restart = context(Some("0190f5a4-9d00-7000-8000-0000000000aa"));
@@ -143,8 +143,8 @@ pub fn all() -> Vec<(String, RenderedCluster)> {
 
     let mut on_8 = three.spec.clone();
     on_8.version = EsVersion::new(8, 19, 7);
-    let upgraded = apply_upgrade(&on_8, &rules_for(&three), &EsVersion::new(9, 2, 1))
-        .expect("upgrade to 9.2.1");
+    let upgraded =
+        upgraded(&on_8, &rules_for(&three), &EsVersion::new(9, 2, 1)).expect("upgrade to 9.2.1");
     cases.push((
         "op-upgrade-before".to_owned(),
         render(&context(None), &on_8),

@@ -14,7 +14,7 @@ use super::defaults;
 use super::gc::{self, Propagation};
 use super::meta;
 use super::registry::{Registry, ResourceKind};
-use super::status::{ApiError, ApiResult};
+use super::status::{ApiResult, StatusError};
 use super::store::{ObjKey, State, placeholder_rv};
 use super::stored::Stored;
 
@@ -63,7 +63,7 @@ pub fn normalize(
     obj: &mut Value,
 ) -> ApiResult<()> {
     if !obj.is_object() {
-        return Err(ApiError::bad_request(
+        return Err(StatusError::bad_request(
             "the request body must be a JSON object",
         ));
     }
@@ -71,14 +71,14 @@ pub fn normalize(
     if let Some(v) = obj.get("apiVersion").and_then(Value::as_str)
         && v != av
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(StatusError::bad_request(format!(
             "the API version in the data ({v}) does not match the expected API version ({av})"
         )));
     }
     if let Some(v) = obj.get("kind").and_then(Value::as_str)
         && v != k.kind
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(StatusError::bad_request(format!(
             "the kind in the data ({v}) does not match the expected kind ({})",
             k.kind
         )));
@@ -93,7 +93,7 @@ pub fn normalize(
                 && !bns.is_empty()
                 && bns != ns
             {
-                return Err(ApiError::bad_request(
+                return Err(StatusError::bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request",
                 ));
             }
@@ -108,7 +108,7 @@ pub fn normalize(
             && !bn.is_empty()
             && bn != url_name
         {
-            return Err(ApiError::bad_request(format!(
+            return Err(StatusError::bad_request(format!(
                 "the name of the object ({bn}) does not match the name on the URL ({url_name})"
             )));
         }
@@ -124,7 +124,7 @@ pub fn check_preconditions(k: &ResourceKind, old: &Value, new: &Value) -> ApiRes
         && !rv.is_empty()
         && Some(rv) != meta::str_at(old, "/metadata/resourceVersion")
     {
-        return Err(ApiError::conflict(
+        return Err(StatusError::conflict(
             &k.group,
             &k.plural,
             name,
@@ -135,7 +135,7 @@ pub fn check_preconditions(k: &ResourceKind, old: &Value, new: &Value) -> ApiRes
         && !uid.is_empty()
         && uid != meta::uid(old)
     {
-        return Err(ApiError::conflict(
+        return Err(StatusError::conflict(
             &k.group,
             &k.plural,
             name,
@@ -154,8 +154,8 @@ pub fn check_namespace(reg: &Registry, st: &State, ns: Option<&str>) -> ApiResul
         return Ok(());
     };
     match st.get(nk, &(String::new(), ns.to_string())) {
-        None => Err(ApiError::not_found("", "namespaces", ns)),
-        Some(n) if n.deleting => Err(ApiError::forbidden(format!(
+        None => Err(StatusError::not_found("", "namespaces", ns)),
+        Some(n) if n.deleting => Err(StatusError::forbidden(format!(
             "unable to create new content in namespace {ns} because it is being terminated"
         ))),
         Some(_) => Ok(()),
@@ -239,7 +239,7 @@ pub fn prepare(
     }
     let problems = defaults::validate(k, &new);
     if !problems.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(StatusError::invalid(
             &k.group,
             &k.kind,
             meta::name(&new),
@@ -253,7 +253,7 @@ pub fn prepare(
         if meta::finalizers(&new).iter().any(|f| !before.contains(f)) {
             let why = "Forbidden: no new finalizers can be added if the object is being deleted";
             let causes = [("metadata.finalizers".to_string(), why.to_string())];
-            return Err(ApiError::invalid(
+            return Err(StatusError::invalid(
                 &k.group,
                 &k.kind,
                 meta::name(&new),

@@ -33,7 +33,7 @@ use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
-use super::status::ApiError;
+use super::status::StatusError;
 use super::tls::Authority;
 
 /// How long a client may take for the TLS handshake before its connection is dropped.
@@ -122,7 +122,7 @@ async fn guard(State(token): State<Arc<str>>, req: Request, next: Next) -> Respo
         _ => false,
     };
     if !allowed {
-        return ApiError::new(
+        return StatusError::new(
             403,
             "Forbidden",
             format!(
@@ -133,7 +133,7 @@ async fn guard(State(token): State<Arc<str>>, req: Request, next: Next) -> Respo
         .into_response();
     }
     if !bearer_matches(&req, &token) && !es_proxy_basic(&req) {
-        return ApiError::new(401, "Unauthorized", "Unauthorized").into_response();
+        return StatusError::new(401, "Unauthorized", "Unauthorized").into_response();
     }
     next.run(req).await
 }

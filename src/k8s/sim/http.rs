@@ -18,7 +18,7 @@ use super::Shared;
 use super::discovery;
 use super::openapi;
 use super::render::Format;
-use super::status::{ApiError, ApiResult, json_response};
+use super::status::{ApiResult, StatusError, json_response};
 use super::verbs::Ctx;
 
 /// Request extension marking requests of the simulated controllers.
@@ -66,33 +66,33 @@ fn route(sh: &Shared, path: &str) -> ApiResult<Route> {
         ["openapi", "v3", "api", v] => {
             return openapi::document(reg, "", v)
                 .map(Route::Doc)
-                .ok_or_else(ApiError::unknown_resource);
+                .ok_or_else(StatusError::unknown_resource);
         }
         ["openapi", "v3", "apis", g, v] => {
             return openapi::document(reg, g, v)
                 .map(Route::Doc)
-                .ok_or_else(ApiError::unknown_resource);
+                .ok_or_else(StatusError::unknown_resource);
         }
         ["api"] => return Ok(Route::Doc(discovery::api_versions())),
         ["apis"] => return Ok(Route::Doc(discovery::api_groups(reg))),
         ["apis", g] => {
             return discovery::api_group(reg, g)
                 .map(Route::Doc)
-                .ok_or_else(ApiError::unknown_resource);
+                .ok_or_else(StatusError::unknown_resource);
         }
         ["api", v] => {
             return discovery::resource_list(reg, "", v)
                 .map(Route::Doc)
-                .ok_or_else(ApiError::unknown_resource);
+                .ok_or_else(StatusError::unknown_resource);
         }
         ["apis", g, v] => {
             return discovery::resource_list(reg, g, v)
                 .map(Route::Doc)
-                .ok_or_else(ApiError::unknown_resource);
+                .ok_or_else(StatusError::unknown_resource);
         }
         ["api", v, rest @ ..] => ("", *v, rest),
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
-        _ => return Err(ApiError::unknown_resource()),
+        _ => return Err(StatusError::unknown_resource()),
     };
     let namespaced_path = matches!(rest, ["namespaces", _, plural, ..]
         if reg.find(group, version, plural).is_some_and(|i| reg.get(i).namespaced));
@@ -105,19 +105,19 @@ fn route(sh: &Shared, path: &str) -> ApiResult<Route> {
         [p] => (*p, None, None),
         [p, n] => (*p, Some(*n), None),
         [p, n, s] => (*p, Some(*n), Some(*s)),
-        _ => return Err(ApiError::unknown_resource()),
+        _ => return Err(StatusError::unknown_resource()),
     };
     let kind = reg
         .find(group, version, plural)
-        .ok_or_else(ApiError::unknown_resource)?;
+        .ok_or_else(StatusError::unknown_resource)?;
     let k = reg.get(kind);
     if k.namespaced && ns.is_none() && name.is_some() {
-        return Err(ApiError::unknown_resource());
+        return Err(StatusError::unknown_resource());
     }
     let status = match sub {
         None => false,
         Some("status") if k.has_status => true,
-        Some(_) => return Err(ApiError::unknown_resource()),
+        Some(_) => return Err(StatusError::unknown_resource()),
     };
     Ok(Route::Resource(Target {
         kind,
@@ -152,7 +152,8 @@ fn is_write(verb: &str) -> bool {
 async fn handle(State(sh): State<Arc<Shared>>, req: Request) -> Response {
     let internal = req.extensions().get::<Internal>().is_some();
     if !internal && sh.is_unavailable() {
-        return ApiError::from_code(503, "the simulated API server is unavailable").into_response();
+        return StatusError::from_code(503, "the simulated API server is unavailable")
+            .into_response();
     }
     if !internal {
         let latency = sh.latency();
@@ -200,7 +201,7 @@ async fn handle(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             return if method == Method::GET {
                 json_response(200, &d)
             } else {
-                ApiError::method_not_allowed(method.as_str()).into_response()
+                StatusError::method_not_allowed(method.as_str()).into_response()
             };
         }
         Ok(Route::Text(t)) => return t.into_response(),
@@ -212,7 +213,7 @@ async fn handle(State(sh): State<Arc<Shared>>, req: Request) -> Response {
         if is_write(verb)
             && let Some(code) = sh.take_injected_failure()
         {
-            return ApiError::from_code(
+            return StatusError::from_code(
                 code,
                 "injected failure (simulated Kubernetes fault injection)",
             )
@@ -220,12 +221,12 @@ async fn handle(State(sh): State<Arc<Shared>>, req: Request) -> Response {
         }
     }
     if verb == "invalid" {
-        return ApiError::method_not_allowed(method.as_str()).into_response();
+        return StatusError::method_not_allowed(method.as_str()).into_response();
     }
     let body = match axum::body::to_bytes(req.into_body(), MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return ApiError::new(413, "RequestEntityTooLarge", "request body too large")
+            return StatusError::new(413, "RequestEntityTooLarge", "request body too large")
                 .into_response();
         }
     };

@@ -51,7 +51,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use elasticsearch::EsUnreachable;
 pub use registry::{Registry, ResourceKind};
-pub use status::ApiError;
+pub use status::StatusError;
 
 use store::State;
 

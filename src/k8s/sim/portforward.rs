@@ -31,7 +31,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use super::Shared;
 use super::controllers::eck::{CLUSTER_LABEL, http_certs};
 use super::elasticsearch::sync::object;
-use super::status::ApiError;
+use super::status::StatusError;
 
 /// The channel protocol spoken.
 pub const PROTOCOL: &str = "v4.channel.k8s.io";
@@ -79,24 +79,24 @@ fn header(req: &Request, name: http::header::HeaderName) -> &str {
 /// Serve one portforward request: check it, answer 101 and forward on a task of its own.
 pub async fn serve(sh: Arc<Shared>, mut req: Request) -> Response {
     let Some((ns, pod_name)) = match_path(req.uri().path()) else {
-        return ApiError::unknown_resource().into_response();
+        return StatusError::unknown_resource().into_response();
     };
     if req.method() != http::Method::GET && req.method() != http::Method::POST {
-        return ApiError::method_not_allowed(req.method().as_str()).into_response();
+        return StatusError::method_not_allowed(req.method().as_str()).into_response();
     }
     let ports = match requested_ports(req.uri().query()) {
         Ok(p) => p,
-        Err(e) => return ApiError::bad_request(e).into_response(),
+        Err(e) => return StatusError::bad_request(e).into_response(),
     };
     let Some(pod) = object(&sh, ("", "pods"), &ns, &pod_name) else {
-        return ApiError::not_found("", "pods", &pod_name).into_response();
+        return StatusError::not_found("", "pods", &pod_name).into_response();
     };
     let phase = pod
         .pointer("/status/phase")
         .and_then(Value::as_str)
         .unwrap_or("Pending");
     if phase != "Running" {
-        return ApiError::bad_request(format!(
+        return StatusError::bad_request(format!(
             "unable to upgrade connection: pod {pod_name} is not running (phase {phase})"
         ))
         .into_response();
@@ -105,16 +105,16 @@ pub async fn serve(sh: Arc<Shared>, mut req: Request) -> Response {
     let key = header(&req, http::header::SEC_WEBSOCKET_KEY).to_owned();
     let offered = header(&req, http::header::SEC_WEBSOCKET_PROTOCOL);
     if !upgrade || key.is_empty() {
-        return ApiError::bad_request("Upgrade request required").into_response();
+        return StatusError::bad_request("Upgrade request required").into_response();
     }
     if !offered.split(',').any(|p| p.trim() == PROTOCOL) {
-        return ApiError::bad_request(format!(
+        return StatusError::bad_request(format!(
             "none of the offered WebSocket subprotocols ({offered}) is supported: use {PROTOCOL}"
         ))
         .into_response();
     }
     let Some(on_upgrade) = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
-        return ApiError::bad_request("this connection cannot be upgraded").into_response();
+        return StatusError::bad_request("this connection cannot be upgraded").into_response();
     };
     let cluster = pod
         .pointer("/metadata/labels")
@@ -145,7 +145,7 @@ pub async fn serve(sh: Arc<Shared>, mut req: Request) -> Response {
         .header(http::header::SEC_WEBSOCKET_ACCEPT, accept)
         .header(http::header::SEC_WEBSOCKET_PROTOCOL, PROTOCOL)
         .body(axum::body::Body::empty())
-        .unwrap_or_else(|_| ApiError::from_code(500, "upgrade").into_response())
+        .unwrap_or_else(|_| StatusError::from_code(500, "upgrade").into_response())
 }
 
 /// What is behind the forwarded ports.

@@ -7,7 +7,7 @@ use base64::Engine;
 
 use super::registry::Registry;
 use super::selector::{FieldSelector, LabelSelector};
-use super::status::{ApiError, ApiResult};
+use super::status::{ApiResult, StatusError};
 use super::store::{ObjKey, State};
 use super::stored::Stored;
 
@@ -47,7 +47,7 @@ fn encode_token(key: &ObjKey) -> String {
 }
 
 fn decode_token(token: &str) -> ApiResult<ObjKey> {
-    let bad = || ApiError::bad_request(format!("continue key is not valid: {token}"));
+    let bad = || StatusError::bad_request(format!("continue key is not valid: {token}"));
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| bad())?;
@@ -73,7 +73,7 @@ pub fn matches(labels: &LabelSelector, fields: &FieldSelector, obj: &Stored) -> 
 pub fn get(reg: &Registry, st: &State, kind: usize, key: &ObjKey) -> ApiResult<Arc<Stored>> {
     st.get(kind, key).cloned().ok_or_else(|| {
         let k = reg.get(kind);
-        ApiError::not_found(&k.group, &k.plural, &key.1)
+        StatusError::not_found(&k.group, &k.plural, &key.1)
     })
 }
 

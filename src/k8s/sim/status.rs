@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// An API failure: HTTP code, machine-readable reason, human message and optional `details`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
+pub struct StatusError {
     /// HTTP status code (also the `code` field of the body).
     pub code: u16,
     /// `reason` field: NotFound, AlreadyExists, Conflict, Invalid, BadRequest, ...
@@ -21,12 +21,12 @@ pub struct ApiError {
 }
 
 /// Result of an emulator operation.
-pub type ApiResult<T> = Result<T, ApiError>;
+pub type ApiResult<T> = Result<T, StatusError>;
 
-impl ApiError {
+impl StatusError {
     /// A failure with no details.
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
+        StatusError {
             code,
             reason,
             message: message.into(),
@@ -172,15 +172,15 @@ impl ApiError {
     }
 }
 
-impl std::fmt::Display for ApiError {
+impl std::fmt::Display for StatusError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({}): {}", self.code, self.reason, self.message)
     }
 }
 
-impl std::error::Error for ApiError {}
+impl std::error::Error for StatusError {}
 
-impl IntoResponse for ApiError {
+impl IntoResponse for StatusError {
     fn into_response(self) -> Response {
         json_response(self.code, &self.to_json())
     }

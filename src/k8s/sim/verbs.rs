@@ -24,7 +24,7 @@ use super::patch::PatchType;
 use super::read::{self, ListReq};
 use super::render::{self, Format};
 use super::selector::{FieldSelector, LabelSelector};
-use super::status::{ApiError, ApiResult, json_bytes_response};
+use super::status::{ApiResult, StatusError, json_bytes_response};
 use super::stored::Stored;
 use super::watch::{self, WatchReq};
 use super::write::{self, DeleteOpts};
@@ -48,7 +48,7 @@ impl InputType {
         match essence.as_str() {
             "" | "application/json" => Ok(Self::Json),
             "application/yaml" => Ok(Self::Yaml),
-            _ => Err(ApiError::unsupported_media_type(
+            _ => Err(StatusError::unsupported_media_type(
                 "the body of the request was in an unknown format - accepted media types include: \
                  application/json, application/yaml",
             )),
@@ -96,9 +96,9 @@ impl Ctx<'_> {
 
     fn selectors(&self) -> ApiResult<(LabelSelector, FieldSelector)> {
         let l = LabelSelector::parse(self.q.get("labelSelector").map_or("", String::as_str))
-            .map_err(ApiError::bad_request)?;
+            .map_err(StatusError::bad_request)?;
         let f = FieldSelector::parse(self.q.get("fieldSelector").map_or("", String::as_str))
-            .map_err(ApiError::bad_request)?;
+            .map_err(StatusError::bad_request)?;
         Ok((l, f))
     }
 
@@ -126,7 +126,7 @@ impl Ctx<'_> {
 
     fn json_body(&self) -> ApiResult<Value> {
         serde_json::from_slice(self.body)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+            .map_err(|e| StatusError::bad_request(format!("invalid JSON body: {e}")))
     }
 
     /// The body of a create, update or delete, in one of the media types a real API server decodes.
@@ -134,7 +134,7 @@ impl Ctx<'_> {
         match InputType::from_content_type(self.content_type)? {
             InputType::Json => self.json_body(),
             InputType::Yaml => serde_yaml::from_slice(self.body)
-                .map_err(|e| ApiError::bad_request(format!("invalid YAML body: {e}"))),
+                .map_err(|e| StatusError::bad_request(format!("invalid YAML body: {e}"))),
         }
     }
 
@@ -150,7 +150,7 @@ impl Ctx<'_> {
         let limit = match self.q.get("limit").filter(|l| !l.is_empty()) {
             Some(l) => l
                 .parse::<usize>()
-                .map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?,
+                .map_err(|_| StatusError::bad_request(format!("invalid limit: {l}")))?,
             None => 0,
         };
         let cont = self.q.get("continue").filter(|c| !c.is_empty()).cloned();
@@ -175,7 +175,7 @@ impl Ctx<'_> {
         let secs = match self.q.get("timeoutSeconds").filter(|s| !s.is_empty()) {
             Some(s) => s
                 .parse::<u64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {s}")))?,
+                .map_err(|_| StatusError::bad_request(format!("invalid timeoutSeconds: {s}")))?,
             None => 1800,
         };
         let flag = |k: &str| self.q.get(k).is_some_and(|v| v == "true" || v == "1");
@@ -212,13 +212,13 @@ impl Ctx<'_> {
     /// Serve the `patch` verb.
     pub fn patch(&self) -> ApiResult<Response> {
         let ptype = PatchType::from_content_type(self.content_type).ok_or_else(|| {
-            ApiError::unsupported_media_type(format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {:?})", self.content_type))
+            StatusError::unsupported_media_type(format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {:?})", self.content_type))
         })?;
         let body: Value = match ptype {
             PatchType::Apply => match serde_json::from_slice(self.body) {
                 Ok(v) => v,
                 Err(_) => serde_yaml::from_slice(self.body).map_err(|e| {
-                    ApiError::bad_request(format!("invalid apply configuration: {e}"))
+                    StatusError::bad_request(format!("invalid apply configuration: {e}"))
                 })?,
             },
             _ => self.json_body()?,
@@ -243,8 +243,9 @@ impl Ctx<'_> {
             .and_then(Value::as_str)
             .or(self.q.get("propagationPolicy").map(String::as_str));
         let mut propagation = match policy {
-            Some(p) => Propagation::parse(p)
-                .ok_or_else(|| ApiError::bad_request(format!("invalid propagationPolicy: {p}")))?,
+            Some(p) => Propagation::parse(p).ok_or_else(|| {
+                StatusError::bad_request(format!("invalid propagationPolicy: {p}"))
+            })?,
             None => Propagation::Background,
         };
         if policy.is_none() && body.get("orphanDependents") == Some(&json!(true)) {
@@ -299,7 +300,7 @@ impl Ctx<'_> {
                     items.push(d);
                 }
             }
-            Ok::<_, ApiError>(read::ListPage {
+            Ok::<_, StatusError>(read::ListPage {
                 items,
                 rv: st.rv,
                 cont: None,

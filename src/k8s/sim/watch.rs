@@ -21,7 +21,7 @@ use super::read::matches;
 use super::registry::ResourceKind;
 use super::render::{self, Format};
 use super::selector::{FieldSelector, LabelSelector};
-use super::status::ApiError;
+use super::status::StatusError;
 use super::store::{EventType, LogEntry};
 use super::stored::Stored;
 
@@ -101,7 +101,7 @@ fn bookmark(k: &ResourceKind, fmt: Format, rv: u64, initial_end: bool) -> Bytes 
 }
 
 fn gone_line(requested: u64, oldest: u64) -> Bytes {
-    let e = ApiError::gone(format!("too old resource version: {requested} ({oldest})"));
+    let e = StatusError::gone(format!("too old resource version: {requested} ({oldest})"));
     line("ERROR", &e.to_json())
 }
 
@@ -181,7 +181,7 @@ async fn run(
     };
     let mut cursor = match start {
         Start::Bad => {
-            let e = ApiError::bad_request(format!("invalid resource version: {:?}", req.rv));
+            let e = StatusError::bad_request(format!("invalid resource version: {:?}", req.rv));
             send(&tx, line("ERROR", &e.to_json())).await;
             return;
         }

@@ -16,7 +16,7 @@ use super::gc::{self, Propagation};
 use super::meta;
 use super::patch::{self, PatchType};
 use super::registry::{Registry, ResourceKind};
-use super::status::{ApiError, ApiResult};
+use super::status::{ApiResult, StatusError};
 use super::store::{ObjKey, State};
 use super::stored::Stored;
 
@@ -94,7 +94,7 @@ pub fn create(sh: &Shared, w: &WriteReq, mut body: Value) -> ApiResult<Arc<Store
         let mut obj = body.clone();
         meta::meta_mut(&mut obj).insert("name".into(), json!(name));
         let result = run(sh, w, &w.key(&name), |old| match old {
-            Some(_) => Err(ApiError::already_exists(&k.group, &k.plural, &name)),
+            Some(_) => Err(StatusError::already_exists(&k.group, &k.plural, &name)),
             None => prepare(sh, w, None, obj.clone(), Managed::Update),
         });
         match result {
@@ -104,7 +104,7 @@ pub fn create(sh: &Shared, w: &WriteReq, mut body: Value) -> ApiResult<Arc<Store
             other => return other.map(|(o, _)| o),
         }
     }
-    Err(ApiError::already_exists(&k.group, &k.plural, &prefix))
+    Err(StatusError::already_exists(&k.group, &k.plural, &prefix))
 }
 
 /// PUT: replace an existing object; a stale `metadata.resourceVersion` answers 409 Conflict.
@@ -112,7 +112,7 @@ pub fn replace(sh: &Shared, w: &WriteReq, name: &str, mut body: Value) -> ApiRes
     let k = sh.registry.get(w.kind);
     normalize(k, w.ns.as_deref(), Some(name), &mut body)?;
     run(sh, w, &w.key(name), |old| {
-        let old = old.ok_or_else(|| ApiError::not_found(&k.group, &k.plural, name))?;
+        let old = old.ok_or_else(|| StatusError::not_found(&k.group, &k.plural, name))?;
         check_preconditions(k, old.1, &body)?;
         prepare(sh, w, Some(old), body.clone(), Managed::Update)
     })
@@ -137,23 +137,25 @@ pub fn patch(
         });
     }
     if ptype == PatchType::Strategic && k.custom {
-        return Err(ApiError::unsupported_media_type(
+        return Err(StatusError::unsupported_media_type(
             "strategic merge patch is not supported for custom resources; use a merge patch",
         ));
     }
     match ptype {
         PatchType::Merge if !body.is_object() => {
-            return Err(ApiError::bad_request("merge patch must be a JSON object"));
+            return Err(StatusError::bad_request(
+                "merge patch must be a JSON object",
+            ));
         }
         PatchType::Json if !body.is_array() => {
-            return Err(ApiError::bad_request(
+            return Err(StatusError::bad_request(
                 "JSON patch must be a JSON array of operations",
             ));
         }
         _ => {}
     }
     run(sh, w, &w.key(name), |old| {
-        let old = old.ok_or_else(|| ApiError::not_found(&k.group, &k.plural, name))?;
+        let old = old.ok_or_else(|| StatusError::not_found(&k.group, &k.plural, name))?;
         let mut new = old.1.clone();
         apply_patch(k, name, ptype, &mut new, body)?;
         check_preconditions(k, old.1, &new)?;
@@ -170,11 +172,13 @@ fn apply_patch(
     body: &Value,
 ) -> ApiResult<()> {
     let invalid =
-        |msg: String| ApiError::invalid(&k.group, &k.kind, name, &[("patch".into(), msg)]);
+        |msg: String| StatusError::invalid(&k.group, &k.kind, name, &[("patch".into(), msg)]);
     match ptype {
         PatchType::Merge => patch::merge_patch(new, body),
         PatchType::Json => patch::json_patch(new, body).map_err(invalid)?,
-        PatchType::Strategic => patch::strategic_merge(new, body).map_err(ApiError::bad_request)?,
+        PatchType::Strategic => {
+            patch::strategic_merge(new, body).map_err(StatusError::bad_request)?
+        }
         PatchType::Apply => {}
     }
     Ok(())
@@ -183,12 +187,12 @@ fn apply_patch(
 /// Validate an apply configuration and normalize it against the path.
 fn check_apply_body(k: &ResourceKind, w: &WriteReq, name: &str, body: &Value) -> ApiResult<Value> {
     if w.manager.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(StatusError::bad_request(
             "PATCH requests with apply-patch must set fieldManager",
         ));
     }
     if !body.is_object() {
-        return Err(ApiError::bad_request(
+        return Err(StatusError::bad_request(
             "apply configuration must be an object",
         ));
     }
@@ -198,7 +202,7 @@ fn check_apply_body(k: &ResourceKind, w: &WriteReq, name: &str, body: &Value) ->
             .and_then(Value::as_str)
             .is_none_or(str::is_empty)
         {
-            return Err(ApiError::bad_request(format!(
+            return Err(StatusError::bad_request(format!(
                 "{field} must be set in apply configuration"
             )));
         }
@@ -219,7 +223,7 @@ fn apply_config(
 ) -> ApiResult<Value> {
     match old {
         Some(old) => check_preconditions(k, old, applied)?,
-        None if w.status_sub => return Err(ApiError::not_found(&k.group, &k.plural, name)),
+        None if w.status_sub => return Err(StatusError::not_found(&k.group, &k.plural, name)),
         None => {}
     }
     let mut base =
@@ -231,7 +235,7 @@ fn apply_config(
     apply::server_side_apply(old, base, applied, w.scope(k, &av), force).map_err(|cs| {
         let lines: Vec<String> = cs.iter().map(|c| format!("conflict with \"{}\": {}", c.manager, c.field)).collect();
         let plural = if cs.len() == 1 { "" } else { "s" };
-        let mut e = ApiError::conflict(&k.group, &k.plural, name, "apply conflict");
+        let mut e = StatusError::conflict(&k.group, &k.plural, name, "apply conflict");
         e.message = format!("Apply failed with {} conflict{plural}: {}", cs.len(), lines.join("\n"));
         let causes: Vec<Value> = cs
             .iter()
@@ -269,7 +273,7 @@ pub fn delete(
     let obj = st
         .get(kind, key)
         .cloned()
-        .ok_or_else(|| ApiError::not_found(&k.group, &k.plural, &key.1))?;
+        .ok_or_else(|| StatusError::not_found(&k.group, &k.plural, &key.1))?;
     let why = match (&opts.uid, &opts.resource_version) {
         (Some(u), _) if *u != obj.uid => Some(format!(
             "Precondition failed: UID in precondition: {u}, UID in object meta: {}",
@@ -282,11 +286,11 @@ pub fn delete(
         _ => None,
     };
     if let Some(why) = why {
-        return Err(ApiError::conflict(&k.group, &k.plural, &key.1, &why));
+        return Err(StatusError::conflict(&k.group, &k.plural, &key.1, &why));
     }
     if opts.dry_run {
         return Ok(obj);
     }
     gc::delete(reg, st, kind, key, opts.propagation)
-        .ok_or_else(|| ApiError::not_found(&k.group, &k.plural, &key.1))
+        .ok_or_else(|| StatusError::not_found(&k.group, &k.plural, &key.1))
 }

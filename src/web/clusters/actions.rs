@@ -235,10 +235,8 @@ fn evaluate(
     let next = match (parsed, errors.is_empty()) {
         (Some((count, size)), true) => {
             let result = match action {
-                SizeAction::Scale => spec::apply_scale(&cluster.spec, rules, &form.node_set, count),
-                SizeAction::Resize => {
-                    spec::apply_resize(&cluster.spec, rules, &form.node_set, size)
-                }
+                SizeAction::Scale => spec::scaled(&cluster.spec, rules, &form.node_set, count),
+                SizeAction::Resize => spec::resized(&cluster.spec, rules, &form.node_set, size),
             };
             match result {
                 Ok(next) => Some(next),

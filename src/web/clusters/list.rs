@@ -14,7 +14,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::auth::TenantAccess;
-use crate::clusters::views::{self, HealthCounts, ListRow};
+use crate::clusters::list::{self as cluster_list, HealthCounts, ListRow};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::clusters::format;
@@ -192,8 +192,8 @@ pub async fn list_page(
     let after = query.after.filter(|a| !a.is_empty() && a.len() <= 128);
     let slug = access.tenant.slug.to_string();
     let mut snapshot = crate::db::snapshot(&state.db).await?;
-    let counts = views::health_counts(&mut snapshot, access.tenant.id).await?;
-    let mut rows = views::list_page(
+    let counts = cluster_list::health_counts(&mut snapshot, access.tenant.id).await?;
+    let mut rows = cluster_list::list_page(
         &mut snapshot,
         access.tenant.id,
         health.as_deref(),

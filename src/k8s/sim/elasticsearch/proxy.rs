@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use super::super::Shared;
-use super::super::status::ApiError;
+use super::super::status::StatusError;
 use super::EsUnreachable;
 
 /// Header carrying the Elasticsearch credentials through the proxy.
@@ -57,7 +57,7 @@ pub fn is_proxy_path(path: &str) -> bool {
 /// Serve a proxied request.
 pub async fn serve(sh: &Shared, req: axum::extract::Request) -> Response {
     let Some((ns, name, service, tail)) = match_path(req.uri().path()) else {
-        return ApiError::unknown_resource().into_response();
+        return StatusError::unknown_resource().into_response();
     };
     let uri = match req.uri().query() {
         Some(q) => format!("{tail}?{q}"),
@@ -84,20 +84,20 @@ pub async fn serve(sh: &Shared, req: axum::extract::Request) -> Response {
     let body = match axum::body::to_bytes(req.into_body(), 64 * 1024 * 1024).await {
         Ok(b) => b,
         Err(_) => {
-            return ApiError::new(413, "RequestEntityTooLarge", "request body too large")
+            return StatusError::new(413, "RequestEntityTooLarge", "request body too large")
                 .into_response();
         }
     };
     let Ok(es_req) = builder.body(body) else {
-        return ApiError::new(400, "BadRequest", "invalid proxied request").into_response();
+        return StatusError::new(400, "BadRequest", "invalid proxied request").into_response();
     };
     match super::rest::serve(sh, &ns, &name, es_req).await {
         Ok(resp) => resp.map(|b: Bytes| Body::from(b)).into_response(),
         Err(EsUnreachable::NoSuchCluster(..)) => {
-            ApiError::new(404, "NotFound", format!("services \"{service}\" not found"))
+            StatusError::new(404, "NotFound", format!("services \"{service}\" not found"))
                 .into_response()
         }
-        Err(EsUnreachable::NoReadyNodes) => ApiError::new(
+        Err(EsUnreachable::NoReadyNodes) => StatusError::new(
             503,
             "ServiceUnavailable",
             format!("no endpoints available for service \"{service}\""),

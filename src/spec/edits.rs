@@ -34,7 +34,7 @@ impl NodeSetSize {
 }
 
 /// `spec` with node set `node_set` at `count` nodes.
-pub fn apply_scale(
+pub fn scaled(
     spec: &ClusterSpec,
     rules: &SpecRules,
     node_set: &str,
@@ -54,7 +54,7 @@ pub fn apply_scale(
 }
 
 /// `spec` with every node of `node_set` resized to `size`.
-pub fn apply_resize(
+pub fn resized(
     spec: &ClusterSpec,
     rules: &SpecRules,
     node_set: &str,
@@ -76,7 +76,7 @@ pub fn apply_resize(
 }
 
 /// `spec` upgraded to version `to` (see [`super::check_upgrade`]; the version must also be offered).
-pub fn apply_upgrade(
+pub fn upgraded(
     spec: &ClusterSpec,
     rules: &SpecRules,
     to: &EsVersion,
@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn scale_changes_only_the_count() {
         let spec = three_nodes();
-        let scaled = apply_scale(&spec, &production(), "default", 5).unwrap();
+        let scaled = scaled(&spec, &production(), "default", 5).unwrap();
         assert_eq!(scaled.node_sets[0].count, 5);
         assert_eq!(scaled.node_sets[0].cpu_millis, spec.node_sets[0].cpu_millis);
         assert_eq!(scaled.version, spec.version);
@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn scale_reports_errors_at_the_parameters() {
         let spec = three_nodes();
-        let errors = apply_scale(&spec, &production(), "nope", 5).unwrap_err();
+        let errors = scaled(&spec, &production(), "nope", 5).unwrap_err();
         assert!(
             errors
                 .get("node_set")
@@ -167,17 +167,17 @@ mod tests {
                 .contains("node sets: default"),
             "{errors}"
         );
-        let errors = apply_scale(&spec, &production(), "default", 4).unwrap_err();
+        let errors = scaled(&spec, &production(), "default", 4).unwrap_err();
         assert!(
             errors.get("count").unwrap().contains("odd number"),
             "{errors}"
         );
-        let errors = apply_scale(&spec, &production(), "default", 500).unwrap_err();
+        let errors = scaled(&spec, &production(), "default", 500).unwrap_err();
         assert!(
             errors.get("count").unwrap().contains("from 1 to 50"),
             "{errors}"
         );
-        let errors = apply_scale(&spec, &production(), "default", 3).unwrap_err();
+        let errors = scaled(&spec, &production(), "default", 3).unwrap_err();
         assert!(
             errors.get("count").unwrap().contains("already has 3"),
             "{errors}"
@@ -192,26 +192,26 @@ mod tests {
             memory_mib: 4096,
             storage_gib: 20,
         };
-        let resized = apply_resize(&spec, &production(), "default", size).unwrap();
-        assert_eq!(NodeSetSize::of(&resized.node_sets[0]), size);
+        let after = resized(&spec, &production(), "default", size).unwrap();
+        assert_eq!(NodeSetSize::of(&after.node_sets[0]), size);
 
         let shrink = NodeSetSize {
             storage_gib: 5,
             ..size
         };
-        let errors = apply_resize(&spec, &production(), "default", shrink).unwrap_err();
+        let errors = resized(&spec, &production(), "default", shrink).unwrap_err();
         assert!(
             errors.get("storage_gib").unwrap().contains("not shrink"),
             "{errors}"
         );
 
         let same = NodeSetSize::of(&spec.node_sets[0]);
-        assert!(apply_resize(&spec, &production(), "default", same).is_err());
+        assert!(resized(&spec, &production(), "default", same).is_err());
         let too_small = NodeSetSize {
             memory_mib: 10,
             ..size
         };
-        let errors = apply_resize(&spec, &production(), "default", too_small).unwrap_err();
+        let errors = resized(&spec, &production(), "default", too_small).unwrap_err();
         assert!(errors.get("memory_mib").is_some(), "{errors}");
     }
 
@@ -219,21 +219,20 @@ mod tests {
     fn upgrade_moves_forward_to_an_offered_version() {
         let mut spec = three_nodes();
         spec.version = EsVersion::new(8, 19, 7);
-        let upgraded = apply_upgrade(&spec, &production(), &EsVersion::new(9, 2, 1)).unwrap();
-        assert_eq!(upgraded.version, EsVersion::new(9, 2, 1));
+        let after = upgraded(&spec, &production(), &EsVersion::new(9, 2, 1)).unwrap();
+        assert_eq!(after.version, EsVersion::new(9, 2, 1));
 
-        let errors =
-            apply_upgrade(&upgraded, &production(), &EsVersion::new(8, 19, 7)).unwrap_err();
+        let errors = upgraded(&after, &production(), &EsVersion::new(8, 19, 7)).unwrap_err();
         assert!(
             errors.get("version").unwrap().contains("only be upgraded"),
             "{errors}"
         );
-        let errors = apply_upgrade(&upgraded, &production(), &EsVersion::new(9, 3, 0)).unwrap_err();
+        let errors = upgraded(&after, &production(), &EsVersion::new(9, 3, 0)).unwrap_err();
         assert!(
             errors.get("version").unwrap().contains("not offered"),
             "{errors}"
         );
-        let errors = apply_upgrade(&upgraded, &production(), &EsVersion::new(9, 2, 1)).unwrap_err();
+        let errors = upgraded(&after, &production(), &EsVersion::new(9, 2, 1)).unwrap_err();
         assert!(
             errors.get("version").unwrap().contains("already runs"),
             "{errors}"
