@@ -38,7 +38,7 @@ pub struct AppInner {
 
 impl AppState {
     /// State over `db` with a simulated Kubernetes (its controllers run on the current tokio runtime).
-    /// Background tasks (reconciler, observer) are started separately by `operations::spawn_background`.
+    /// Background tasks (reconciler, observer) are started separately by `controller::spawn_background`.
     pub fn new(config: Config, db: PgPool) -> Self {
         let kube = KubeTarget::simulated(config.sim_kubelet_delay, config.sim_nodes);
         Self::with_kube(config, db, kube)

@@ -1,5 +1,7 @@
-//! Typed configuration read from the environment. `.env.sample` documents every variable read here;
-//! nothing else in the portal reads the environment.
+//! Typed configuration read from the environment, checked at start-up (an invalid value stops the portal
+//! with the variable's name). `.env.sample` documents every variable read here; nothing else in the portal
+//! reads the environment (see `nothing_else_reads_the_environment`). `notifications` and `rate_limit` hold
+//! the settings of those areas.
 
 mod expose;
 pub mod notifications;
@@ -113,7 +115,7 @@ pub struct Config {
     /// Kubernetes, the cluster's Service when running in a pod, else a port-forward), `service` or `port-forward`.
     pub es_transport: TransportMode,
     /// `ESAAS_ES_USER_KEY`: the secret (at least 32 characters) the portal's own Elasticsearch user passwords are
-    /// derived from (HMAC with the cluster id); unset, a random one per process (see `elasticsearch::portal_user`).
+    /// derived from (HMAC with the cluster id); unset, a random one per process (see `k8s::portal_user`).
     pub es_user_key: PortalUserKey,
     /// `ESAAS_EXPOSE` (`internal`, the default; `ingress`; `loadbalancer`) with `ESAAS_EXPOSE_DOMAIN`,
     /// `ESAAS_EXPOSE_INGRESS_CLASS`, `ESAAS_EXPOSE_TLS_SECRET`, `ESAAS_EXPOSE_CERT_ISSUER`: how clusters are

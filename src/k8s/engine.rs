@@ -1,10 +1,10 @@
 //! The engine seam: how a cluster becomes Kubernetes objects and how those objects say how it is. The
-//! reconciler, the observer and the resync (`crate::operations`) know only this: a [`Plan`] of objects to
+//! reconciler, the observer and the resync (`crate::controller`) know only this: a [`Plan`] of objects to
 //! apply and to delete, an [`Observation`] of a watched object, whether a change [`Engine::is_done`], and
 //! where a cluster answers. Each cluster names its engine (`clusters.engine`); [`by_name`] finds it.
 //!
 //! ECK is the engine today ([`crate::k8s::eck::engine::Eck`]); an engine that orchestrates plain
-//! StatefulSets itself fills the same trait without touching `operations/` or `clusters/`. The tenant's own
+//! StatefulSets itself fills the same trait without touching `controller/`, `operations/` or `clusters/`. The tenant's own
 //! objects (namespace, resource quota, network policy) are the same whatever the engines of its clusters.
 
 use kube::api::ApiResource;

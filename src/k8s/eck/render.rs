@@ -17,7 +17,7 @@
 //! - The portal's own Elasticsearch user (`esaas-portal`, role `esaas_portal`) is a `kubernetes.io/basic-auth`
 //!   Secret `<cluster>-esaas-portal-user` declared in `spec.auth.fileRealm`; the same Secret's `roles.yml`
 //!   defines the role and is named in `spec.auth.roles`. The password comes in the context (derived by
-//!   `elasticsearch::portal_user`), so rendering stays pure and deterministic.
+//!   `k8s::portal_user`), so rendering stays pure and deterministic.
 //! - Kibana connects through `elasticsearchRef` to the Elasticsearch of the same name and uses the same
 //!   version and HTTP TLS setting. When the spec has no Kibana, `kibana` is `None` and the reconciler
 //!   deletes any existing Kibana of that name.

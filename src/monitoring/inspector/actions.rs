@@ -3,7 +3,7 @@
 //! members; not viewers) and audited (`cluster.index_replicas`, before and after), like every change.
 //!
 //! It logs in as the portal's own user, whose role grants this one index action besides reading
-//! (`elasticsearch::portal_user`), never as the tenant's `elastic`.
+//! (`k8s::portal_user`), never as the tenant's `elastic`.
 
 use serde::Serialize;
 use serde_json::json;

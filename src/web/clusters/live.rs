@@ -312,7 +312,7 @@ pub struct LiveFragment {
 }
 
 /// The stale warning for a status observed at `observed_at` of a cluster created at `created_at`, when the
-/// portal has had no contact with Kubernetes since `unreachable_since` (see `operations::observer::stale_since`).
+/// portal has had no contact with Kubernetes since `unreachable_since` (see `controller::observer::stale_since`).
 /// A quiet, healthy cluster has an old `observed_at` (nothing changed) but is not stale while contact holds.
 pub fn stale_message(
     observed_at: Option<DateTime<Utc>>,
