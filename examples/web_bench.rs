@@ -40,8 +40,10 @@ async fn fresh_database(server_url: &str) -> anyhow::Result<(PgPool, String)> {
     admin.execute(CREATE_DB).await?;
     let base = server_url.rsplit_once('/').map_or(server_url, |(b, _)| b);
     let url = format!("{base}/{DB}");
-    // The portal's pool settings (see `esaas::db::pool_options`).
-    let pool = esaas::db::pool_options(8).connect(&url).await?;
+    // The portal's pool and connection settings (see `esaas::db::pool_options` and `connect_options`).
+    let pool = esaas::db::pool_options(8)
+        .connect_with(esaas::db::connect_options(&url)?)
+        .await?;
     esaas::db::migrate(&pool).await?;
     Ok((pool, url))
 }

@@ -7,11 +7,12 @@
 #   BENCH_SECS=30 BENCH_CONNECTIONS=64 scripts/bench-api.sh
 #   ESAAS_BIN=target/release/esaas scripts/bench-api.sh   # skip the build
 #   ESAAS_API_READ_CACHE_MS=0 scripts/bench-api.sh         # the uncached read path (default: 250 ms cache)
-#   BENCH_DB_SSLMODE=disable scripts/bench-api.sh          # the portal's database connection without TLS
+#   BENCH_DB_SSLMODE=require scripts/bench-api.sh          # force TLS to the database (sets `sslmode`)
 #
-# The portal's connection to Postgres uses whatever DATABASE_URL asks for; with no `sslmode` sqlx prefers TLS,
-# and a server with `ssl = on` (Debian's default) encrypts even loopback traffic: about a quarter of the
-# portal's CPU per uncached read goes to rustls then (see the profile in the issue 11 note).
+# A database on this machine whose DATABASE_URL names no `sslmode` is reached without TLS (`esaas::db::
+# connect_options`); the figures below marked "TLS as before" were taken before that default, when sqlx
+# preferred TLS and a server with `ssl = on` (Debian's default) encrypted even loopback traffic: about a
+# quarter of the portal's CPU per uncached read went to rustls then (see the profile in the issue 11 note).
 #
 # Measured on the 2-core dev VM (wrk, portal and Postgres share the cores; other builds ran beside, so
 # +-20 %), 15 s runs, 41 clusters in the tenant:

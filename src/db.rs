@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 
 use crate::config::Config;
 
@@ -37,10 +37,42 @@ pub fn pool_options(max_connections: u32) -> PgPoolOptions {
 /// Open the pool lazily: the portal starts (and answers `/healthz`) even while the database is down, and
 /// every request gets a fresh chance to reach it, so the portal recovers by itself when it comes back.
 pub fn connect_lazy(config: &Config) -> anyhow::Result<PgPool> {
-    Ok(
-        pool_options(config.db_max_connections)
-            .connect_lazy(config.database_url.expose_secret())?,
-    )
+    let options = connect_options(config.database_url.expose_secret())?;
+    Ok(pool_options(config.db_max_connections).connect_lazy_with(options))
+}
+
+/// The connection options of `url`. A database on this machine (a loopback address, `localhost` or a Unix
+/// socket) whose URL names no `sslmode` is reached without TLS: on loopback TLS protects nothing (whoever
+/// can read loopback traffic is on the machine already) and cost 28 % of the portal's CPU on the API's hot
+/// read (profiled with `scripts/bench-api.sh`). Anywhere else, and whenever the URL sets `sslmode`, the
+/// URL decides (sqlx's default is `prefer`).
+pub fn connect_options(url: &str) -> anyhow::Result<PgConnectOptions> {
+    let options: PgConnectOptions = url.parse()?;
+    Ok(if names_ssl_mode(url) || !is_local(options.get_host()) {
+        options
+    } else {
+        options.ssl_mode(PgSslMode::Disable)
+    })
+}
+
+/// Whether the URL's query sets the TLS mode (`sslmode` or sqlx's `ssl-mode`).
+fn names_ssl_mode(url: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, query)| {
+        query.split('&').any(|pair| {
+            let key = pair.split('=').next().unwrap_or("");
+            key.eq_ignore_ascii_case("sslmode") || key.eq_ignore_ascii_case("ssl-mode")
+        })
+    })
+}
+
+/// A host on this machine: a Unix socket directory, `localhost`, or a loopback address.
+fn is_local(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.starts_with('/')
+        || bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Apply every pending migration.
@@ -58,4 +90,40 @@ pub async fn snapshot(
     // One round trip: the isolation level is part of the `BEGIN`.
     pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(url: &str) -> PgSslMode {
+        connect_options(url).unwrap().get_ssl_mode()
+    }
+
+    #[test]
+    fn a_database_on_this_machine_is_reached_without_tls_unless_the_url_says_otherwise() {
+        for local in [
+            "postgres://postgres@127.0.0.1:5432/esaas",
+            "postgres://postgres@localhost/esaas",
+            "postgres://postgres@[::1]:5432/esaas",
+            "postgres://postgres@127.0.0.2/esaas",
+            "postgres:///esaas?host=/var/run/postgresql",
+        ] {
+            assert!(matches!(mode(local), PgSslMode::Disable), "{local}");
+        }
+        assert!(matches!(
+            mode("postgres://postgres@127.0.0.1/esaas?sslmode=require"),
+            PgSslMode::Require
+        ));
+        assert!(matches!(
+            mode("postgres://postgres@localhost/esaas?ssl-mode=verify-full"),
+            PgSslMode::VerifyFull
+        ));
+        for remote in [
+            "postgres://esaas@db.internal:5432/esaas",
+            "postgres://esaas@10.0.0.5/esaas",
+        ] {
+            assert!(matches!(mode(remote), PgSslMode::Prefer), "{remote}");
+        }
+    }
 }
